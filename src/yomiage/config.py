@@ -1,0 +1,326 @@
+"""Episode and show settings: the shipped defaults, overridden by a user's YAML file.
+
+Settings are checked when they are loaded, so a typo or an out-of-range voice
+setting stops the build before any synthesis, with the file and line named.
+"""
+
+from __future__ import annotations
+
+import datetime
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from yomiage.errors import ConfigError
+from yomiage.tags import image_mime
+
+DEFAULTS_NAME = "yomiage/data/default.yaml"
+
+
+class SettingError(ValueError):
+    """A setting's value is wrong; `key` is its dotted name (voice.speed)."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def _check_range(key: str, value: float, low: float, high: float) -> None:
+    if not low <= value <= high:
+        raise SettingError(key, f"{key} must be between {low:g} and {high:g}, not {value:g}")
+
+
+@dataclass(frozen=True)
+class ShowSettings:
+    name: str
+    host: str
+    description: str
+    cover: Path | None
+
+
+@dataclass(frozen=True)
+class EpisodeSettings:
+    title: str | None
+    description: str | None
+    source: str | None
+    source_url: str | None
+    date: datetime.date | None
+    slug: str | None
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    name: str
+    workers: int
+
+    def __post_init__(self) -> None:
+        _check_range("engine.workers", self.workers, 0, 64)
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    speed: float
+    pitch: float
+    volume: float
+
+    def __post_init__(self) -> None:
+        _check_range("voice.speed", self.speed, 0.5, 2.0)
+        _check_range("voice.pitch", self.pitch, -12.0, 12.0)
+        _check_range("voice.volume", self.volume, -20.0, 6.0)
+
+
+@dataclass(frozen=True)
+class PauseSettings:
+    sentence_ms: int
+    paragraph_ms: int
+    chapter_ms: int
+    edge_ms: int
+
+    def __post_init__(self) -> None:
+        for name in ("sentence_ms", "paragraph_ms", "chapter_ms", "edge_ms"):
+            _check_range(f"pauses.{name}", getattr(self, name), 0, 10_000)
+
+
+TEMPLATE_FIELDS = frozenset({"show", "host", "title", "source", "chapter_list", "chapter_count"})
+ROLE_NAMES = ("lead", "overview", "topic", "impressions", "closing")
+
+
+@dataclass(frozen=True)
+class ScriptSettings:
+    order: tuple[str, ...]
+    intro: str
+    outro: str
+    source_phrase: str
+    chapter_lead: str
+    titles: Mapping[str, str]
+    max_chapter_chars: int
+
+    def __post_init__(self) -> None:
+        unknown = [role for role in self.order if role not in ROLE_NAMES]
+        if unknown or len(set(self.order)) != len(self.order):
+            raise SettingError(
+                "script.order",
+                f"script.order must list each of {', '.join(ROLE_NAMES)} at most once",
+            )
+        for key in ("intro", "outro", "source_phrase", "chapter_lead"):
+            _check_template(f"script.{key}", getattr(self, key), TEMPLATE_FIELDS)
+        for key, title in self.titles.items():
+            _check_template(f"script.titles.{key}", title, {"number"})
+        _check_range("script.max_chapter_chars", self.max_chapter_chars, 100, 20_000)
+
+
+def _check_template(key: str, template: str, fields: set[str] | frozenset[str]) -> None:
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    except ValueError as exc:
+        raise SettingError(key, f"{key} is not a valid template: {exc}") from exc
+    unknown = names - fields
+    if unknown:
+        raise SettingError(
+            key,
+            f"{key} uses unknown field {{{sorted(unknown)[0]}}}; "
+            f"known: {', '.join('{' + f + '}' for f in sorted(fields))}",
+        )
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    chrome_patterns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MasterSettings:
+    loudness_lufs: float
+    true_peak_dbtp: float
+    bitrate_kbps: int
+    channels: int
+
+    def __post_init__(self) -> None:
+        _check_range("master.loudness_lufs", self.loudness_lufs, -30.0, -9.0)
+        _check_range("master.true_peak_dbtp", self.true_peak_dbtp, -9.0, -0.5)
+        if self.bitrate_kbps not in (64, 96, 128, 160, 192):
+            raise SettingError(
+                "master.bitrate_kbps", "master.bitrate_kbps must be 64, 96, 128, 160 or 192"
+            )
+        if self.channels not in (1, 2):
+            raise SettingError("master.channels", "master.channels must be 1 or 2")
+
+
+@dataclass(frozen=True)
+class Config:
+    show: ShowSettings
+    episode: EpisodeSettings
+    engine: EngineSettings
+    voice: VoiceSettings
+    pauses: PauseSettings
+    script: ScriptSettings
+    source: SourceSettings
+    master: MasterSettings
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load_config(path: Path | None = None) -> Config:
+    """The shipped defaults, overridden by the YAML file at `path` if given."""
+    defaults_text = (resources.files("yomiage") / "data" / "default.yaml").read_text("utf-8")
+    merged, lines = _parse_yaml(defaults_text, DEFAULTS_NAME)
+    origin = DEFAULTS_NAME
+    if path is not None:
+        try:
+            user_text = path.read_text("utf-8-sig")
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: no such settings file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read settings ({exc})") from exc
+        user, user_lines = _parse_yaml(user_text, str(path))
+        if user is None:
+            user = {}
+        if not isinstance(user, dict):
+            raise ConfigError(f"{path}:1: settings must be a mapping of keys to values")
+        _merge(merged, user, user_lines, str(path), prefix="")
+        lines.update(user_lines)
+        origin = str(path)
+    base_dir = path.parent if path is not None else Path.cwd()
+    try:
+        return _build(merged, base_dir)
+    except SettingError as exc:
+        line = lines.get(exc.key)
+        where = f"{origin}:{line}" if line and path is not None else origin
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text, so a bad date gets our message, not a crash."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_scalar)
+
+
+def _parse_yaml(text: str, name: str) -> tuple[Any, dict[str, int]]:
+    """Parse YAML, returning the data and the line of every dotted key."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f"{name}:{mark.line + 1}" if mark is not None else name
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{where}: invalid YAML ({problem})") from None
+    lines: dict[str, int] = {}
+    _collect_lines(node, "", lines)
+    return data, lines
+
+
+def _collect_lines(node: yaml.Node | None, prefix: str, lines: dict[str, int]) -> None:
+    if not isinstance(node, yaml.MappingNode):
+        return
+    for key_node, value_node in node.value:
+        key = f"{prefix}{key_node.value}"
+        lines[key] = key_node.start_mark.line + 1
+        _collect_lines(value_node, f"{key}.", lines)
+
+
+def _merge(
+    base: dict[str, Any], user: dict[str, Any], lines: dict[str, int], name: str, prefix: str
+) -> None:
+    """Override `base` with `user` in place; only keys the defaults know are allowed."""
+    for key, value in user.items():
+        dotted = f"{prefix}{key}"
+        where = f"{name}:{lines.get(dotted, 1)}"
+        if key not in base:
+            raise ConfigError(f"{where}: unknown setting '{dotted}'")
+        default = base[key]
+        if isinstance(default, dict):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: '{dotted}' must be a mapping of settings")
+            _merge(default, value, lines, name, f"{dotted}.")
+        else:
+            base[key] = _coerce(value, default, dotted, where)
+
+
+def _coerce(value: Any, default: Any, dotted: str, where: str) -> Any:
+    """Check that `value` has the type of the default it replaces."""
+    if value is None or default is None:
+        return value if value is None or isinstance(value, (str, datetime.date)) else str(value)
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, (int, float)):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if ok and isinstance(default, int) and not isinstance(default, bool):
+            ok = float(value).is_integer()
+            value = int(value) if ok else value
+    elif isinstance(default, list):
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    else:
+        ok = isinstance(value, str)
+    if not ok:
+        kind = type(default).__name__
+        raise ConfigError(f"{where}: '{dotted}' must be a {_KIND_WORDS.get(kind, kind)}")
+    return value
+
+
+_KIND_WORDS = {"int": "whole number", "float": "number", "str": "text", "list": "list of text"}
+
+
+def _build(data: dict[str, Any], base_dir: Path) -> Config:
+    show, episode = data["show"], data["episode"]
+    cover = Path(show["cover"]) if show["cover"] else None
+    if cover is not None:
+        cover = _check_cover(cover if cover.is_absolute() else base_dir / cover)
+    return Config(
+        show=ShowSettings(str(show["name"]), str(show["host"]), str(show["description"]), cover),
+        episode=EpisodeSettings(
+            title=episode["title"],
+            description=episode["description"],
+            source=episode["source"],
+            source_url=episode["source_url"],
+            date=_parse_date(episode["date"]),
+            slug=episode["slug"],
+        ),
+        engine=EngineSettings(**data["engine"]),
+        voice=VoiceSettings(**{k: float(v) for k, v in data["voice"].items()}),
+        pauses=PauseSettings(**data["pauses"]),
+        script=ScriptSettings(
+            order=tuple(data["script"]["order"]),
+            intro=data["script"]["intro"],
+            outro=data["script"]["outro"],
+            source_phrase=data["script"]["source_phrase"],
+            chapter_lead=data["script"]["chapter_lead"],
+            titles=dict(data["script"]["titles"]),
+            max_chapter_chars=data["script"]["max_chapter_chars"],
+        ),
+        source=SourceSettings(tuple(data["source"]["chrome_patterns"])),
+        master=MasterSettings(
+            loudness_lufs=float(data["master"]["loudness_lufs"]),
+            true_peak_dbtp=float(data["master"]["true_peak_dbtp"]),
+            bitrate_kbps=data["master"]["bitrate_kbps"],
+            channels=data["master"]["channels"],
+        ),
+    )
+
+
+def _check_cover(cover: Path) -> Path:
+    """Refuse a missing or non-image cover now, not after minutes of synthesis."""
+    try:
+        with cover.open("rb") as file:
+            head = file.read(16)
+    except OSError:
+        raise SettingError("show.cover", f"show.cover: no such image file {cover}") from None
+    if image_mime(head) is None:
+        raise SettingError("show.cover", f"show.cover: {cover} is neither a JPEG nor a PNG image")
+    return cover
+
+
+def _parse_date(value: object) -> datetime.date | None:
+    if value is None or isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value))
+    except ValueError:
+        raise SettingError("episode.date", f"episode.date must be YYYY-MM-DD, not {value!r}") from None

@@ -1,0 +1,30 @@
+"""The engine protocol: what every text-to-speech engine offers the pipeline."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from yomiage.audio import Audio, Samples
+
+__all__ = ["Audio", "Engine", "Samples"]
+
+
+class Engine(Protocol):
+    name: str
+
+    def identity(self) -> str:
+        """Engine, version, voice and every voice setting: what makes its audio what it is.
+
+        Part of the segment cache key, so a changed setting never reuses old audio.
+        """
+        ...
+
+    def synthesize(self, texts: Sequence[str]) -> Iterator[tuple[int, Audio]]:
+        """Speak each text; yield (index into texts, audio) as each one finishes.
+
+        Yielding in completion order lets the caller store every finished segment
+        at once, so an interrupted build loses only the segments in flight.
+        """
+        ...

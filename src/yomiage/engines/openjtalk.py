@@ -1,0 +1,119 @@
+"""Open JTalk through pyopenjtalk-plus: offline, dictionary and voice in the wheel.
+
+Open JTalk is single-threaded, so an episode's sentences are spread over a pool
+of worker processes, one per core.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from importlib.metadata import version
+from multiprocessing import get_context
+
+import numpy as np
+
+from yomiage.config import Config, VoiceSettings
+from yomiage.audio import Audio, Samples
+from yomiage.errors import SynthesisError
+
+# pyopenjtalk returns float64 samples on an int16 scale whose peaks can pass
+# 32767; dividing (not clipping) keeps them, and mastering sets the level.
+INT16_SCALE = 32768.0
+
+
+@dataclass(frozen=True)
+class _Request:
+    text: str
+    speed: float
+    half_tone: float
+    gain: float
+
+
+def _speak(request: _Request) -> tuple[Samples, int]:
+    """Runs in a worker process: one sentence to float32 samples."""
+    import pyopenjtalk
+
+    samples, rate = pyopenjtalk.tts(request.text, speed=request.speed, half_tone=request.half_tone)
+    scaled = (np.asarray(samples, dtype=np.float64) * (request.gain / INT16_SCALE)).astype(np.float32)
+    return scaled, int(rate)
+
+
+def _warm_up() -> None:
+    """Load the dictionary and voice once per worker, before the first real sentence."""
+    import pyopenjtalk
+
+    pyopenjtalk.g2p("あ")
+
+
+class OpenJTalkEngine:
+    name = "openjtalk"
+
+    def __init__(self, voice: VoiceSettings, workers: int = 0) -> None:
+        self.voice = voice
+        self.workers = workers or len(os.sched_getaffinity(0))
+
+    @classmethod
+    def from_config(cls, config: Config) -> OpenJTalkEngine:
+        return cls(config.voice, config.engine.workers)
+
+    def identity(self) -> str:
+        v = self.voice
+        return (
+            f"openjtalk/pyopenjtalk-plus {version('pyopenjtalk-plus')}/default voice"
+            f"/speed={v.speed:g}/pitch={v.pitch:g}/volume={v.volume:g}"
+        )
+
+    def synthesize(self, texts: Sequence[str]) -> Iterator[tuple[int, Audio]]:
+        requests = [
+            _Request(text, self.voice.speed, self.voice.pitch, 10 ** (self.voice.volume / 20))
+            for text in texts
+        ]
+        if self.workers <= 1 or len(requests) <= 2:
+            for index, request in enumerate(requests):
+                yield index, _audio_of(request, lambda r=request: _speak(r))
+            return
+        yield from self._synthesize_in_pool(requests)
+
+    def _synthesize_in_pool(self, requests: list[_Request]) -> Iterator[tuple[int, Audio]]:
+        # spawn, not fork: the caller may run threads (a progress bar), which fork breaks.
+        pool = ProcessPoolExecutor(
+            max_workers=min(self.workers, len(requests)),
+            mp_context=get_context("spawn"),
+            initializer=_warm_up,
+        )
+        pending: dict[Future[tuple[Samples, int]], int] = {}
+        queue = iter(enumerate(requests))
+        try:
+            # Keep a few requests per worker in flight, not all: an interrupted
+            # build then has little work to throw away.
+            for index, request in queue:
+                pending[pool.submit(_speak, request)] = index
+                if len(pending) >= 2 * self.workers:
+                    break
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    index = pending.pop(future)
+                    yield index, _audio_of(requests[index], future.result)
+                    for next_index, request in queue:
+                        pending[pool.submit(_speak, request)] = next_index
+                        break
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _audio_of(request: _Request, produce: Callable[[], tuple[Samples, int]]) -> Audio:
+    """Call `produce` and turn any engine failure into a SynthesisError naming the text."""
+    try:
+        samples, rate = produce()
+    except BrokenProcessPool as exc:
+        raise SynthesisError(f"Open JTalk worker process died ({exc})") from exc
+    except Exception as exc:  # pyopenjtalk raises plain RuntimeError/ValueError
+        raise SynthesisError(f"Open JTalk failed on 「{request.text[:40]}」: {exc}") from exc
+    if len(samples) == 0:
+        raise SynthesisError(f"Open JTalk produced no audio for 「{request.text[:40]}」")
+    return Audio(samples=samples, rate=rate)

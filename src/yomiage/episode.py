@@ -1,0 +1,183 @@
+"""The pipeline, assembled in one place: source -> script -> speech -> MP3 with chapters.
+
+    source text -> Document -> Script -> utterances -> segments -> Timeline
+                -> mastered MP3 -> ID3 tags and chapters
+
+Only synthesis and the audio steps touch the outside world. The finished MP3
+and script.yaml replace the old ones only once everything has succeeded.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from yomiage.cache import SegmentCache, segment_key
+from yomiage.config import Config
+from yomiage.engines import Audio, Engine, make_engine
+from yomiage.master import MASTER_RATE, export_mp3, master, to_master_rate
+from yomiage.script import Script, build_script, script_to_yaml, write_text_atomic
+from yomiage.source import read_source
+from yomiage.speech.split import split_sentences
+from yomiage.tags import EpisodeTags, write_tags
+from yomiage.timeline import Pauses, Timeline, Utterance, assemble, plan_timeline
+
+EPISODE_FILE = "episode.mp3"
+SCRIPT_FILE = "script.yaml"
+SEGMENTS_DIR = ".segments"
+
+
+class Progress(Protocol):
+    """What the pipeline tells a progress display; the CLI draws it with rich."""
+
+    def stage(self, name: str) -> None: ...
+
+    def start_synthesis(self, total: int, cached: int) -> None: ...
+
+    def segment_done(self, chapter_title: str) -> None: ...
+
+
+class QuietProgress:
+    def stage(self, name: str) -> None:
+        pass
+
+    def start_synthesis(self, total: int, cached: int) -> None:
+        pass
+
+    def segment_done(self, chapter_title: str) -> None:
+        pass
+
+
+@dataclass
+class BuildResult:
+    mp3: Path
+    script: Script
+    timeline: Timeline
+    engine: str
+    segments: int
+    synthesized: int
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time per stage
+
+    @property
+    def audio_seconds(self) -> float:
+        return self.timeline.total_samples / self.timeline.rate
+
+
+def build_episode(
+    source: Path,
+    config: Config,
+    out_dir: Path,
+    *,
+    engine: Engine | None = None,
+    progress: Progress | None = None,
+) -> BuildResult:
+    """Build the episode of `source` into out_dir/<slug>/ and return what was made."""
+    progress = progress or QuietProgress()
+    seconds: dict[str, float] = {}
+    with _timed(seconds, "parse"):
+        progress.stage("reading the source")
+        document = read_source(source, config.source.chrome_patterns)
+        script = build_script(document, config)
+    engine = engine or make_engine(config.engine.name, config)
+    folder = episode_folder(source, config, out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    utterances = script_utterances(script)
+    with _timed(seconds, "synthesis"):
+        audios, synthesized = synthesize(utterances, script, engine, folder, progress)
+    with _timed(seconds, "assembly"):
+        progress.stage("assembling")
+        segments = [to_master_rate(audio) for audio in audios]
+        pauses = config.pauses
+        timeline = plan_timeline(
+            utterances,
+            [len(s) for s in segments],
+            [(c.id, c.title) for c in script.chapters],
+            Pauses.from_ms(
+                pauses.sentence_ms, pauses.paragraph_ms, pauses.chapter_ms, pauses.edge_ms, MASTER_RATE
+            ),
+            MASTER_RATE,
+        )
+        mix = assemble(timeline, segments)
+    with _timed(seconds, "mastering"):
+        progress.stage("mastering and encoding")
+        mastered, _ = master(mix, timeline.chapter_samples(), config.master)
+        staging = folder / f".{EPISODE_FILE}.partial"
+        export_mp3(mastered, staging, config.master)
+    with _timed(seconds, "tagging"):
+        progress.stage("writing tags and chapters")
+        write_tags(staging, episode_tags(script, config), timeline.chapters)
+        write_text_atomic(folder / SCRIPT_FILE, script_to_yaml(script))
+        mp3 = folder / EPISODE_FILE
+        staging.replace(mp3)  # atomic: the old episode stays whole until this moment
+    return BuildResult(mp3, script, timeline, engine.name, len(utterances), synthesized, seconds)
+
+
+def script_utterances(script: Script) -> list[Utterance]:
+    return [
+        Utterance(chapter_index, paragraph_index, sentence)
+        for chapter_index, chapter in enumerate(script.chapters)
+        for paragraph_index, paragraph in enumerate(chapter.paragraphs)
+        for sentence in split_sentences(paragraph)
+    ]
+
+
+def synthesize(
+    utterances: list[Utterance], script: Script, engine: Engine, folder: Path, progress: Progress
+) -> tuple[list[Audio], int]:
+    """Audio for every utterance: from the segment cache, or from the engine (then cached)."""
+    cache = SegmentCache(folder / SEGMENTS_DIR)
+    identity = engine.identity()
+    keys = [segment_key(identity, u.text) for u in utterances]
+    audios: list[Audio | None] = [cache.get(key) for key in keys]
+    # The same sentence may recur (a refrain, a repeated heading): speak it once.
+    missing: dict[str, list[int]] = {}
+    for index, audio in enumerate(audios):
+        if audio is None:
+            missing.setdefault(keys[index], []).append(index)
+    progress.start_synthesis(total=len(utterances), cached=len(utterances) - sum(map(len, missing.values())))
+    todo = list(missing.values())
+    for position, audio in engine.synthesize([utterances[group[0]].text for group in todo]):
+        group = todo[position]
+        cache.put(keys[group[0]], audio)
+        for index in group:
+            audios[index] = audio
+            progress.segment_done(script.chapters[utterances[index].chapter].title)
+    return [a for a in audios if a is not None], len(todo)
+
+
+def episode_tags(script: Script, config: Config) -> EpisodeTags:
+    return EpisodeTags(
+        title=script.title,
+        host=config.show.host,
+        show=config.show.name,
+        description=script.description,
+        date=config.episode.date or datetime.date.today(),
+        cover=config.show.cover,
+        source_url=config.episode.source_url,
+    )
+
+
+def episode_folder(source: Path, config: Config, out_dir: Path) -> Path:
+    return out_dir / (config.episode.slug or slugify(source.stem))
+
+
+def slugify(name: str) -> str:
+    """A folder name that is safe everywhere; Japanese letters are kept."""
+    slug = re.sub(r"[^\w\-]+", "-", name, flags=re.UNICODE).strip("-_.")
+    return slug[:80] or "episode"
+
+
+@contextmanager
+def _timed(seconds: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        seconds[stage] = seconds.get(stage, 0.0) + time.perf_counter() - start

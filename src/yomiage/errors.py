@@ -1,0 +1,27 @@
+"""The one error family yomiage raises.
+
+Every failure a user can cause or meet (a bad file, a bad setting, an engine or
+ffmpeg failing) is turned into one of these at the boundary where it happens,
+with the file, line or chapter in the message. The CLI prints the message as
+one line and exits non-zero; anything else is a bug and keeps its traceback.
+"""
+
+
+class YomiageError(Exception):
+    """Root of every error the command line reports as one clear line."""
+
+
+class SourceError(YomiageError):
+    """The input document is missing, empty, binary or undecodable."""
+
+
+class ConfigError(YomiageError):
+    """A YAML settings file is invalid, or holds an unknown or out-of-range setting."""
+
+
+class SynthesisError(YomiageError):
+    """A text-to-speech engine failed on a segment."""
+
+
+class AudioError(YomiageError):
+    """Assembling, mastering, encoding or tagging the audio failed."""

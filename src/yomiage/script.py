@@ -1,0 +1,148 @@
+"""Document + settings -> Script: the episode's chapters in the order they are spoken.
+
+The order is intro, then the document's sections by role (lead, overview,
+topics in source order, the author's impressions, closing; settable), then the
+outro. The script is written to script.yaml so a person can read and edit it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from yomiage.config import Config, ScriptSettings
+from yomiage.document import Document, Role, Section
+from yomiage.speech.split import split_sentences
+
+INTRO, OUTRO, PART = "intro", "outro", "part"
+
+
+@dataclass(frozen=True)
+class Chapter:
+    id: str
+    title: str
+    role: str  # a Role value, or intro / outro / part
+    paragraphs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Script:
+    title: str
+    description: str
+    chapters: tuple[Chapter, ...]
+
+
+def build_script(document: Document, config: Config) -> Script:
+    settings = config.script
+    body = [_with_lead(settings, title, role, paras) for title, role, paras in _body(document, settings)]
+    title = config.episode.title or document.title
+    fields = {
+        "show": config.show.name,
+        "host": config.show.host,
+        "title": title,
+        "chapter_list": "、".join(f"「{chapter_title}」" for chapter_title, _, _ in body),
+        "chapter_count": str(len(body)),
+    }
+    fields["source"] = config.episode.source or settings.source_phrase.format(**fields)
+    parts = [
+        (settings.titles[INTRO], INTRO, _template_paragraphs(settings.intro, fields)),
+        *body,
+        (settings.titles[OUTRO], OUTRO, _template_paragraphs(settings.outro, fields)),
+    ]
+    chapters = tuple(
+        Chapter(id=f"ch{index:02d}", title=chapter_title, role=role, paragraphs=paragraphs)
+        for index, (chapter_title, role, paragraphs) in enumerate(parts)
+        if paragraphs
+    )
+    description = config.episode.description or _describe(document)
+    return Script(title=title, description=description, chapters=chapters)
+
+
+def _body(document: Document, settings: ScriptSettings) -> list[tuple[str, str, tuple[str, ...]]]:
+    """The document's sections as (title, role, paragraphs), ordered by role."""
+    sections = [s for s in document.sections if s.paragraphs]
+    if len(sections) == 1 and sections[0].heading is None:
+        return _split_headingless(sections[0], settings)
+    rank = {role: index for index, role in enumerate(settings.order)}
+    # Roles left out of script.order keep their place after the listed ones.
+    ordered = sorted(sections, key=lambda s: rank.get(s.role.value, len(rank)))
+    return [(_title(s, settings), s.role.value, s.paragraphs) for s in ordered]
+
+
+def _title(section: Section, settings: ScriptSettings) -> str:
+    if section.heading:
+        return section.heading
+    return settings.titles.get(section.role.value) or settings.titles[Role.LEAD.value]
+
+
+def _split_headingless(
+    section: Section, settings: ScriptSettings
+) -> list[tuple[str, str, tuple[str, ...]]]:
+    """A document with no headings: chapters of about max_chapter_chars, cut at paragraphs."""
+    chunks: list[list[str]] = [[]]
+    for paragraph in section.paragraphs:
+        if chunks[-1] and sum(map(len, chunks[-1])) + len(paragraph) > settings.max_chapter_chars:
+            chunks.append([])
+        chunks[-1].append(paragraph)
+    if len(chunks) == 1:
+        return [(_title(section, settings), section.role.value, tuple(chunks[0]))]
+    return [
+        (settings.titles[PART].format(number=number), PART, tuple(chunk))
+        for number, chunk in enumerate(chunks, start=1)
+    ]
+
+
+def _with_lead(
+    settings: ScriptSettings, title: str, role: str, paragraphs: tuple[str, ...]
+) -> tuple[str, str, tuple[str, ...]]:
+    """Say the chapter's title before its text, so a listener knows where they are."""
+    lead = settings.chapter_lead.format(title=title) if settings.chapter_lead else ""
+    return title, role, (lead, *paragraphs) if lead.strip() else paragraphs
+
+
+def _template_paragraphs(template: str, fields: dict[str, str]) -> tuple[str, ...]:
+    """A filled template; each of its lines is a paragraph."""
+    text = template.format(**fields)
+    return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _describe(document: Document, max_chars: int = 200) -> str:
+    """The episode description: the first sentences of the overview, or of the first section."""
+    sections = sorted(document.sections, key=lambda s: s.role is not Role.OVERVIEW)
+    sentences = [s for section in sections[:1] for p in section.paragraphs for s in split_sentences(p)]
+    description = ""
+    for sentence in sentences:
+        if description and len(description) + len(sentence) > max_chars:
+            break
+        description += sentence
+    return description or document.title
+
+
+# ---------------------------------------------------------------- script.yaml
+
+
+def script_to_yaml(script: Script) -> str:
+    data = {
+        "title": script.title,
+        "description": script.description,
+        "chapters": [
+            {"id": c.id, "title": c.title, "role": c.role, "paragraphs": list(c.paragraphs)}
+            for c in script.chapters
+        ],
+    }
+    header = (
+        "# yomiage episode script: edit the text of any chapter, then build this folder again.\n"
+        "# Each paragraph is one item; sentences are cut at 。！？ and line breaks.\n"
+    )
+    body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=10_000)
+    return header + body
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write a whole file or nothing: a reader never sees half of it."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+

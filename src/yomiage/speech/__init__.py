@@ -1,0 +1,1 @@
+"""Japanese text for the ear: cleaning and splitting into sentences."""

@@ -1,0 +1,409 @@
+"""source.py: text/Markdown -> Document.
+
+Golden files: each input in tests/data/sources (NAME.txt or NAME.md) sits beside
+NAME.expected.yaml, the Document it must become. After a deliberate change, run
+
+    YOMIAGE_UPDATE_GOLDEN=1 pytest tests/test_source.py
+
+and review every changed golden by hand before committing it.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from yomiage.document import Document, Role
+from yomiage.errors import SourceError
+from yomiage.source import decode_source, parse_text, read_source
+
+SOURCES = Path(__file__).parent / "data" / "sources"
+INPUTS = sorted(p for p in SOURCES.iterdir() if p.suffix in {".txt", ".md"})
+UPDATE = os.environ.get("YOMIAGE_UPDATE_GOLDEN") == "1"
+
+
+# ---------------------------------------------------------------- golden files
+
+
+def _as_data(document: Document) -> dict[str, Any]:
+    return {
+        "title": document.title,
+        "sections": [
+            {
+                "heading": section.heading,
+                "role": section.role.value,
+                "line": section.line,
+                "paragraphs": list(section.paragraphs),
+            }
+            for section in document.sections
+        ],
+    }
+
+
+class _GoldenDumper(yaml.SafeDumper):
+    """Multi-line paragraphs as | blocks, so a golden reads like the article."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in text else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_GoldenDumper.add_representer(str, _represent_str)
+
+
+def _write_golden(path: Path, data: dict[str, Any]) -> None:
+    header = f"# The Document that {path.name.replace('.expected.yaml', '')}.* must become.\n"
+    body = yaml.dump(data, Dumper=_GoldenDumper, allow_unicode=True, sort_keys=False, width=1000)
+    path.write_text(header + body, encoding="utf-8")
+
+
+def test_every_golden_input_is_collected() -> None:
+    assert len(INPUTS) >= 6
+    assert {p.suffix for p in INPUTS} == {".txt", ".md"}
+
+
+@pytest.mark.parametrize("source", INPUTS, ids=[p.name for p in INPUTS])
+def test_golden(source: Path) -> None:
+    expected_path = source.with_name(source.stem + ".expected.yaml")
+    actual = _as_data(read_source(source))
+    if UPDATE:
+        _write_golden(expected_path, actual)
+        pytest.skip(f"rewrote {expected_path.name}: review it by hand")
+    assert expected_path.exists(), "no golden; run with YOMIAGE_UPDATE_GOLDEN=1 and review"
+    expected = yaml.safe_load(expected_path.read_text(encoding="utf-8"))
+    assert actual == expected
+
+
+def test_sample_article() -> None:
+    """The note.com sample, checked field by field independently of its golden."""
+    document = read_source(SOURCES / "note_ilya_summary.txt")
+    assert document.title == (
+        "【要約】Ilya Sutskever (OpenAI Chief Scientist) - Building AGI, Alignment, Spies, "
+        "Microsoft, & Enlightenment"
+    )
+    assert [(s.heading, s.role, s.line) for s in document.sections] == [
+        (None, Role.IMPRESSIONS, 7),
+        ("要約", Role.OVERVIEW, 9),
+        ("AI、AGI、AIと人間のコラボレーション", Role.TOPIC, 14),
+        ("AIと人間が協力して研究を行うことの重要性", Role.TOPIC, 18),
+        ("エンドツーエンドのトレーニングとAIの将来", Role.TOPIC, 22),
+        ("AIモデルの新しいアイデアと理解、およびAI業界の競争とセキュリティ", Role.TOPIC, 26),
+        ("AIの進歩の偶然性、アライメント問題、および人間との関連性", Role.TOPIC, 30),
+    ]
+    assert document.sections[0].paragraphs[0].startswith("イリヤ・スツケヴァーの氏対談を見て")
+    everything = "\n".join(
+        [document.title, *(p for s in document.sections for p in (s.heading or "", *s.paragraphs))]
+    )
+    for chrome in (
+        "見出し画像",
+        "supported by",
+        "合わせて見ておくといいかも",
+        "この記事が気に入ったら",
+    ):
+        assert chrome not in everything
+
+
+def test_shift_jis_input_really_is_cp932_with_crlf() -> None:
+    data = (SOURCES / "shift_jis_memo.txt").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    text = data.decode("cp932")
+    assert "\r\n" in text
+    # ① and ～ exist in CP932 (Windows' Shift_JIS) but not in plain Shift_JIS.
+    assert "①" in text and "～" in text
+    with pytest.raises(UnicodeEncodeError):
+        text.encode("shift_jis")
+
+
+# ---------------------------------------------------------------- decoding
+
+
+def test_cp932_bytes_made_at_test_time_decode_back() -> None:
+    text = "第１回　勉強会のお知らせ\n日時：５月１０日（金）\n場所：②会議室、表示は～まで\n"
+    assert decode_source(text.encode("cp932"), "memo.txt") == text
+
+
+def test_utf8_bom_is_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "bom.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + "タイトル\n\n本文です。\n".encode())
+    assert decode_source(path.read_bytes(), "bom.txt") == "タイトル\n\n本文です。\n"
+    assert read_source(path).title == "タイトル"
+
+
+def test_crlf_and_cr_become_lf() -> None:
+    assert decode_source(b"a\r\nb\rc\n", "x.txt") == "a\nb\nc\n"
+
+
+def test_crlf_keeps_line_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "crlf.txt"
+    path.write_bytes("タイトル\r\n\r\n見出し\r\n\r\n本文です。\r\n".encode())
+    document = read_source(path)
+    assert [(s.heading, s.line, s.paragraphs) for s in document.sections] == [
+        ("見出し", 3, ("本文です。",))
+    ]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00",
+        bytes(range(1, 32)) * 20 + "本文".encode(),  # control bytes, no NUL
+    ],
+    ids=["nul-bytes", "control-bytes"],
+)
+def test_binary_data_is_refused(data: bytes) -> None:
+    with pytest.raises(SourceError) as error:
+        decode_source(data, "picture.txt")
+    assert str(error.value) == "picture.txt: looks like a binary file, not text"
+
+
+def test_binary_file_is_refused_with_its_path(tmp_path: Path) -> None:
+    path = tmp_path / "image.md"
+    path.write_bytes(b"GIF89a\x01\x00\x01\x00\x00\xff\x00,")
+    with pytest.raises(SourceError, match=r"^.*image\.md: looks like a binary file, not text$"):
+        read_source(path)
+
+
+LATIN1_THAT_DECODES_AS_CP932 = b"Gro\xdfe Stra\xdfe \xbbZitat\xab"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"caf\xe9 na\xefve r\xe9sum\xe9",
+        LATIN1_THAT_DECODES_AS_CP932,
+        bytes(random.Random(20240501).randrange(0x80, 0x100) for _ in range(3000)),
+    ],
+    ids=["latin1", "latin1-valid-cp932", "random-high-bytes"],
+)
+def test_undecodable_bytes_are_refused(data: bytes) -> None:
+    with pytest.raises(SourceError) as error:
+        decode_source(data, "notes.txt")
+    assert str(error.value) == (
+        "notes.txt: cannot decode the text (expected UTF-8 or Shift_JIS/CP932)"
+    )
+
+
+def test_latin1_trap_really_decodes_as_cp932() -> None:
+    """The case above is only a real test if CP932 accepts the bytes (as half-width kana)."""
+    assert LATIN1_THAT_DECODES_AS_CP932.decode("cp932") == "Groﾟe Straﾟe ｻZitatｫ"
+
+
+# ---------------------------------------------------------------- file errors
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "nothing.txt"
+    with pytest.raises(SourceError) as error:
+        read_source(path)
+    assert str(error.value) == f"{path}: no such file"
+
+
+def test_directory_is_not_a_file(tmp_path: Path) -> None:
+    with pytest.raises(SourceError) as error:
+        read_source(tmp_path)
+    assert str(error.value) == f"{tmp_path}: no such file"
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("empty.txt", ""),
+        ("blank.txt", "  \n\u3000\n\t\n"),
+        ("chrome.txt", "見出し画像\n\nスキ\n12\n\n#AI #ChatGPT\nhttps://note.com/x/n/n1\n"),
+        ("chrome.md", "---\ntags: [a]\n---\n\n![画像](a.png)\n\n```\ncode only\n```\n"),
+    ],
+)
+def test_empty_documents(tmp_path: Path, name: str, content: str) -> None:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(SourceError) as error:
+        read_source(path)
+    assert str(error.value) == f"{path}: the document is empty (no text to read aloud)"
+
+
+def test_title_alone_is_empty() -> None:
+    with pytest.raises(SourceError, match=r"^<text>: the document is empty"):
+        parse_text("タイトルだけ\n", markdown=False)
+
+
+def test_invalid_front_matter(tmp_path: Path) -> None:
+    path = tmp_path / "bad.md"
+    path.write_text("---\ntitle: [unclosed\n---\n\n本文です。\n", encoding="utf-8")
+    with pytest.raises(SourceError, match=r"bad\.md: invalid YAML front matter"):
+        read_source(path)
+
+
+def test_text_between_two_rules_is_not_front_matter() -> None:
+    document = parse_text("---\n区切りの間の本文です。\n---\n\n後ろの本文です。\n", markdown=True)
+    assert document.title == "区切りの間の本文です。"
+    assert [(s.line, s.paragraphs) for s in document.sections] == [(5, ("後ろの本文です。",))]
+
+
+# ---------------------------------------------------------------- chrome
+
+
+ARTICLE_WITH_AD = "タイトル\n\nPR：この記事にはアフィリエイトリンクを含みます\n本文です。\n"
+
+
+def test_extra_chrome_patterns_drop_whole_lines() -> None:
+    plain = parse_text(ARTICLE_WITH_AD, markdown=False)
+    assert plain.sections[0].paragraphs == (
+        "PR：この記事にはアフィリエイトリンクを含みます\n本文です。",
+    )
+    cleaned = parse_text(ARTICLE_WITH_AD, markdown=False, extra_chrome_patterns=["pr：.*"])
+    assert cleaned.sections[0].paragraphs == ("本文です。",)
+    # A pattern must match the whole line: this one matches only a part.
+    partial = parse_text(ARTICLE_WITH_AD, markdown=False, extra_chrome_patterns=["PR"])
+    assert partial == plain
+
+
+def test_extra_chrome_patterns_apply_to_markdown(tmp_path: Path) -> None:
+    path = tmp_path / "ad.md"
+    path.write_text("# タイトル\n\n**PR**\n\n本文です。\n", encoding="utf-8")
+    document = read_source(path, extra_chrome_patterns=["PR"])
+    assert document.sections[0].paragraphs == ("本文です。",)
+
+
+def test_invalid_user_pattern_is_named(tmp_path: Path) -> None:
+    with pytest.raises(SourceError) as error:
+        parse_text(ARTICLE_WITH_AD, markdown=False, extra_chrome_patterns=["ok", "(未閉じ"])
+    assert str(error.value).startswith("<text>: invalid chrome pattern '(未閉じ': ")
+    path = tmp_path / "a.txt"
+    path.write_text(ARTICLE_WITH_AD, encoding="utf-8")
+    with pytest.raises(SourceError) as error:
+        read_source(path, extra_chrome_patterns=["[abc"])
+    assert str(error.value).startswith(f"{path}: invalid chrome pattern '[abc': ")
+    assert "\n" not in str(error.value)
+
+
+def test_urls_inside_sentences_are_cut_out() -> None:
+    text = (
+        "タイトル\n\n詳しくは https://example.com/a?b=1 を見てください。\n"
+        "See https://x.org for more.\n"
+    )
+    document = parse_text(text, markdown=False)
+    assert document.sections[0].paragraphs == ("詳しくはを見てください。\nSee for more.",)
+
+
+# ---------------------------------------------------------------- plain-text headings
+
+
+def _plain(text: str) -> list[tuple[str | None, tuple[str, ...]]]:
+    return [(s.heading, s.paragraphs) for s in parse_text(text, markdown=False).sections]
+
+
+def test_last_short_line_is_not_a_heading() -> None:
+    assert _plain("タイトル\n\n本文です。\n\nではまた\n") == [(None, ("本文です。", "ではまた"))]
+
+
+def test_short_line_ending_like_a_sentence_is_not_a_heading() -> None:
+    assert _plain("タイトル\n\n以上です。\n\n本文です。\n") == [
+        (None, ("以上です。", "本文です。"))
+    ]
+
+
+def test_long_line_is_not_a_heading() -> None:
+    line = "これは四十文字をこえる長さの一行なので、句点で終わらないけれども見出しではない行です"
+    assert len(line) > 40
+    assert _plain(f"タイトル\n\n{line}\n\n本文です。\n") == [(None, (line, "本文です。"))]
+
+
+def test_marked_line_on_top_of_its_paragraph_is_a_heading() -> None:
+    text = "タイトル\n\n第2章 準備\n道具をそろえます。\n\n▼手順\n順に進めます。\n"
+    assert _plain(text) == [("第2章 準備", ("道具をそろえます。",)), ("手順", ("順に進めます。",))]
+
+
+def test_related_links_end_at_the_next_heading_with_text() -> None:
+    text = (
+        "タイトル\n\n本文です。\n\nあわせて読みたい\n\n記事A｜著者\nhttps://note.com/a\n\n"
+        "記事B｜著者\n\n続き\n\n続きの本文です。\n"
+    )
+    assert _plain(text) == [(None, ("本文です。",)), ("続き", ("続きの本文です。",))]
+
+
+# ---------------------------------------------------------------- roles
+
+
+@pytest.mark.parametrize(
+    ("lead", "role"),
+    [
+        ("私は毎朝この道を通ります。", Role.LEAD),  # one marker
+        ("私は私の道を通ります。", Role.LEAD),  # the same marker twice
+        ("私はこの道が好きだと思う。", Role.IMPRESSIONS),  # two different markers
+        ("この道は江戸時代に作られました。", Role.LEAD),
+    ],
+)
+def test_untitled_lead_role(lead: str, role: Role) -> None:
+    document = parse_text(f"タイトル\n\n{lead}\n", markdown=False)
+    assert [(s.heading, s.role) for s in document.sections] == [(None, role)]
+
+
+@pytest.mark.parametrize(
+    ("heading", "role"),
+    [
+        ("TL;DR", Role.OVERVIEW),
+        ("この記事のポイント", Role.OVERVIEW),
+        ("個人的な感想", Role.IMPRESSIONS),
+        ("Conclusion", Role.CLOSING),
+        ("3. 最後に", Role.CLOSING),
+        ("実装の詳細", Role.TOPIC),
+    ],
+)
+def test_heading_role(heading: str, role: Role) -> None:
+    document = parse_text(f"# タイトル\n\n## {heading}\n\n本文です。\n", markdown=True)
+    assert [(s.heading, s.role) for s in document.sections] == [(heading, role)]
+
+
+# ---------------------------------------------------------------- Markdown
+
+
+def _markdown(text: str) -> list[tuple[str | None, tuple[str, ...]]]:
+    return [(s.heading, s.paragraphs) for s in parse_text(text, markdown=True).sections]
+
+
+@pytest.mark.parametrize(
+    ("line", "spoken"),
+    [
+        (
+            "`__init__.py` と snake_case_name はそのまま",
+            "__init__.py と snake_case_name はそのまま",
+        ),
+        ("**太字**と*斜体*と_下線風_と~~取り消し~~", "太字と斜体と下線風と取り消し"),
+        ("<b>タグ</b>は消え、&amp; は & になる", "タグは消え、& は & になる"),
+        ("注釈つき[^1]の文と\\*エスケープ\\*", "注釈つきの文と*エスケープ*"),
+        ("[リンク](https://a.example)と![画像](b.png)と<https://c.example>", "リンクとと"),
+    ],
+)
+def test_inline_markup(line: str, spoken: str) -> None:
+    assert _markdown(f"# タイトル\n\n{line}\n") == [(None, (spoken,))]
+
+
+def test_markdown_suffix_is_case_insensitive(tmp_path: Path) -> None:
+    text = "# 題名\n\n本文です。\n"
+    (tmp_path / "a.MARKDOWN").write_text(text, encoding="utf-8")
+    (tmp_path / "a.txt").write_text(text, encoding="utf-8")
+    assert read_source(tmp_path / "a.MARKDOWN").title == "題名"
+    assert read_source(tmp_path / "a.txt").title == "# 題名"
+
+
+def test_unclosed_fence_hides_the_rest() -> None:
+    assert _markdown("# タイトル\n\n本文です。\n\n~~~\nprint('x')\n\n後ろも全部コード\n") == [
+        (None, ("本文です。",))
+    ]
+
+
+def test_without_h1_the_first_line_is_the_title() -> None:
+    text = "題名の行\n二行目の本文です。\n\n## 節\n\n節の本文です。\n"
+    document = parse_text(text, markdown=True)
+    assert document.title == "題名の行"
+    assert [(s.heading, s.line, s.paragraphs) for s in document.sections] == [
+        (None, 2, ("二行目の本文です。",)),
+        ("節", 4, ("節の本文です。",)),
+    ]
