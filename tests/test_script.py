@@ -1,10 +1,10 @@
 from dataclasses import replace
 
+import yaml
+
 from yomiage.config import Config, load_config
 from yomiage.document import Document, Role, Section
 from yomiage.script import build_script, script_to_yaml
-
-import yaml
 
 
 def _doc(*sections: Section) -> Document:
@@ -12,7 +12,9 @@ def _doc(*sections: Section) -> Document:
 
 
 def _section(heading: str | None, role: Role, *paragraphs: str, line: int = 1) -> Section:
-    return Section(heading=heading, role=role, paragraphs=paragraphs or (f"{heading}の本文です。",), line=line)
+    return Section(
+        heading=heading, role=role, paragraphs=paragraphs or (f"{heading}の本文です。",), line=line
+    )
 
 
 SOURCE_ORDER = _doc(
@@ -43,10 +45,18 @@ def test_chapters_are_reordered_by_role_with_intro_and_outro() -> None:
 
 def test_order_comes_from_settings() -> None:
     config = load_config()
-    custom = replace(config, script=replace(config.script, order=("impressions", "topic", "overview")))
+    custom = replace(
+        config, script=replace(config.script, order=("impressions", "topic", "overview"))
+    )
     script = build_script(SOURCE_ORDER, custom)
     # closing is not listed: it keeps its place after the listed roles
-    assert [c.title for c in script.chapters][1:-1] == ["筆者の感想", "話題A", "話題B", "要約", "まとめ"]
+    assert [c.title for c in script.chapters][1:-1] == [
+        "筆者の感想",
+        "話題A",
+        "話題B",
+        "要約",
+        "まとめ",
+    ]
 
 
 def test_intro_names_show_title_source_and_chapters() -> None:
@@ -84,7 +94,9 @@ def test_headingless_document_is_cut_into_parts_at_paragraphs() -> None:
     script = build_script(_doc(Section(None, Role.LEAD, paragraphs, 1)), config)
     body = script.chapters[1:-1]
     assert [c.title for c in body] == ["パート1", "パート2", "パート3", "パート4"]
-    assert all(sum(len(p) for p in c.paragraphs[1:]) <= config.script.max_chapter_chars for c in body)
+    assert all(
+        sum(len(p) for p in c.paragraphs[1:]) <= config.script.max_chapter_chars for c in body
+    )
     spoken = [p for c in body for p in c.paragraphs[1:]]
     assert tuple(spoken) == paragraphs  # nothing lost, nothing reordered
 

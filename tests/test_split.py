@@ -18,7 +18,10 @@ def test_closing_quote_stays_with_its_sentence() -> None:
 
 
 def test_a_quote_closed_mid_sentence_does_not_end_it() -> None:
-    assert split_sentences("彼は「そうだ。」と言った。次へ。") == ["彼は「そうだ。」と言った。", "次へ。"]
+    assert split_sentences("彼は「そうだ。」と言った。次へ。") == [
+        "彼は「そうだ。」と言った。",
+        "次へ。",
+    ]
 
 
 def test_ascii_period_is_not_a_sentence_end() -> None:

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from mutagen.id3 import CHAP, ID3, TIT2, CTOCFlags
-
 from readers import ffmetadata_chapters
 
 from yomiage.errors import AudioError

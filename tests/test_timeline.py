@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 import pytest
 
@@ -32,7 +34,7 @@ def test_chapters_are_contiguous_and_start_in_the_pause_before_their_first_word(
     assert marks[0].start_ms == 0
     assert marks[1].start_ms == 1550 - CHAPTER_LEAD_MS
     assert marks[2].start_ms == 3250 - CHAPTER_LEAD_MS
-    assert all(a.end_ms == b.start_ms for a, b in zip(marks, marks[1:]))
+    assert all(a.end_ms == b.start_ms for a, b in itertools.pairwise(marks))
     assert marks[-1].end_ms == timeline.duration_ms
 
 
@@ -54,7 +56,7 @@ def test_assemble_places_each_segment_at_its_offset() -> None:
     segments = [np.full(3, i + 1, dtype=np.float32) for i in range(5)]
     mix = assemble(timeline, segments)
     assert len(mix) == timeline.total_samples
-    for offset, segment in zip(timeline.offsets, segments):
+    for offset, segment in zip(timeline.offsets, segments, strict=False):
         assert np.array_equal(mix[offset : offset + 3], segment)
     assert np.count_nonzero(mix) == 15
 

@@ -44,7 +44,9 @@ def main(
 
 @app.command()
 def build(
-    source: Annotated[Path, typer.Argument(help="The article: plain text (.txt) or Markdown (.md).")],
+    source: Annotated[
+        Path, typer.Argument(help="The article: plain text (.txt) or Markdown (.md).")
+    ],
     config_file: Annotated[
         Optional[Path],  # noqa: UP045
         typer.Option("--config", "-c", help="Episode settings (YAML) over the defaults."),
@@ -93,6 +95,8 @@ class RichProgress:
             TimeRemainingColumn(),
             console=err,
             transient=not err.is_terminal,
+            # No refresh thread: the synthesis pool may fork, which needs a single thread.
+            auto_refresh=False,
         )
         self._task = self._bar.add_task("starting", total=None)
 
@@ -104,13 +108,15 @@ class RichProgress:
         self._bar.stop()
 
     def stage(self, name: str) -> None:
-        self._bar.update(self._task, description=name)
+        self._bar.update(self._task, description=name, refresh=True)
 
     def start_synthesis(self, total: int, cached: int) -> None:
-        self._bar.update(self._task, total=total, completed=cached, description="synthesizing")
+        self._bar.update(
+            self._task, total=total, completed=cached, description="synthesizing", refresh=True
+        )
 
     def segment_done(self, chapter_title: str) -> None:
-        self._bar.update(self._task, advance=1, description=_short(chapter_title))
+        self._bar.update(self._task, advance=1, description=_short(chapter_title), refresh=True)
 
 
 def _short(title: str, width: int = 24) -> str:

@@ -199,14 +199,19 @@ class _Loader(yaml.SafeLoader):
     """SafeLoader that leaves dates as text, so a bad date gets our message, not a crash."""
 
 
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_scalar)
+def _date_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    assert isinstance(node, yaml.ScalarNode)
+    return str(loader.construct_scalar(node))
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _date_as_text)
 
 
 def _parse_yaml(text: str, name: str) -> tuple[Any, dict[str, int]]:
     """Parse YAML, returning the data and the line of every dotted key."""
     try:
         node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f"{name}:{mark.line + 1}" if mark is not None else name
@@ -323,4 +328,6 @@ def _parse_date(value: object) -> datetime.date | None:
     try:
         return datetime.date.fromisoformat(str(value))
     except ValueError:
-        raise SettingError("episode.date", f"episode.date must be YYYY-MM-DD, not {value!r}") from None
+        raise SettingError(
+            "episode.date", f"episode.date must be YYYY-MM-DD, not {value!r}"
+        ) from None

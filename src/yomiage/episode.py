@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from yomiage.audio import resample
 from yomiage.cache import SegmentCache, segment_key
 from yomiage.config import Config
 from yomiage.engines import Audio, Engine, make_engine
-from yomiage.master import MASTER_RATE, export_mp3, master, to_master_rate
+from yomiage.master import MASTER_RATE, MasterReport, master_to_mp3
 from yomiage.script import Script, build_script, script_to_yaml, write_text_atomic
 from yomiage.source import read_source
 from yomiage.speech.split import split_sentences
@@ -59,6 +60,7 @@ class BuildResult:
     mp3: Path
     script: Script
     timeline: Timeline
+    master: MasterReport
     engine: str
     segments: int
     synthesized: int
@@ -93,30 +95,35 @@ def build_episode(
         audios, synthesized = synthesize(utterances, script, engine, folder, progress)
     with _timed(seconds, "assembly"):
         progress.stage("assembling")
-        segments = [to_master_rate(audio) for audio in audios]
+        segments = [audio.samples for audio in audios]
         pauses = config.pauses
         timeline = plan_timeline(
             utterances,
             [len(s) for s in segments],
             [(c.id, c.title) for c in script.chapters],
             Pauses.from_ms(
-                pauses.sentence_ms, pauses.paragraph_ms, pauses.chapter_ms, pauses.edge_ms, MASTER_RATE
+                pauses.sentence_ms,
+                pauses.paragraph_ms,
+                pauses.chapter_ms,
+                pauses.edge_ms,
+                MASTER_RATE,
             ),
             MASTER_RATE,
         )
         mix = assemble(timeline, segments)
     with _timed(seconds, "mastering"):
         progress.stage("mastering and encoding")
-        mastered, _ = master(mix, timeline.chapter_samples(), config.master)
         staging = folder / f".{EPISODE_FILE}.partial"
-        export_mp3(mastered, staging, config.master)
+        report = master_to_mp3(mix, timeline.chapter_samples(), config.master, staging)
     with _timed(seconds, "tagging"):
         progress.stage("writing tags and chapters")
         write_tags(staging, episode_tags(script, config), timeline.chapters)
         write_text_atomic(folder / SCRIPT_FILE, script_to_yaml(script))
         mp3 = folder / EPISODE_FILE
         staging.replace(mp3)  # atomic: the old episode stays whole until this moment
-    return BuildResult(mp3, script, timeline, engine.name, len(utterances), synthesized, seconds)
+    return BuildResult(
+        mp3, script, timeline, report, engine.name, len(utterances), synthesized, seconds
+    )
 
 
 def script_utterances(script: Script) -> list[Utterance]:
@@ -141,9 +148,13 @@ def synthesize(
     for index, audio in enumerate(audios):
         if audio is None:
             missing.setdefault(keys[index], []).append(index)
-    progress.start_synthesis(total=len(utterances), cached=len(utterances) - sum(map(len, missing.values())))
+    progress.start_synthesis(
+        total=len(utterances), cached=len(utterances) - sum(map(len, missing.values()))
+    )
     todo = list(missing.values())
-    for position, audio in engine.synthesize([utterances[group[0]].text for group in todo]):
+    for position, spoken in engine.synthesize([utterances[group[0]].text for group in todo]):
+        # Resampled here, while the engine's workers are busy, and cached at the master rate.
+        audio = resample(spoken, MASTER_RATE)
         group = todo[position]
         cache.put(keys[group[0]], audio)
         for index in group:

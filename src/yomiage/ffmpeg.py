@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 from collections.abc import Sequence
 from functools import cache
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
 
 from yomiage.errors import AudioError
 
@@ -39,3 +44,18 @@ def run_ffmpeg(args: Sequence[str], *, input_bytes: bytes | None = None, what: s
         last = stderr.strip().splitlines()[-1] if stderr.strip() else "no message"
         raise AudioError(f"{what}: ffmpeg failed ({last})")
     return stderr
+
+
+def decode_to_samples(path: Path, rate: int) -> npt.NDArray[np.float32]:
+    """Decode any audio file to mono float32 samples at `rate`.
+
+    Through a temporary file rather than a pipe: reading tens of megabytes from
+    a pipe in Python takes longer than ffmpeg's decoding itself.
+    """
+    with tempfile.TemporaryDirectory(prefix="yomiage-") as folder:
+        raw = Path(folder) / "decoded.f32"
+        run_ffmpeg(
+            ["-v", "error", "-i", str(path), "-ac", "1", "-ar", str(rate), "-f", "f32le", str(raw)],
+            what=f"{path}: decoding",
+        )
+        return np.fromfile(raw, dtype="<f4").astype(np.float32, copy=False)

@@ -36,7 +36,9 @@ class Script:
 
 def build_script(document: Document, config: Config) -> Script:
     settings = config.script
-    body = [_with_lead(settings, title, role, paras) for title, role, paras in _body(document, settings)]
+    body = [
+        _with_lead(settings, title, role, paras) for title, role, paras in _body(document, settings)
+    ]
     title = config.episode.title or document.title
     fields = {
         "show": config.show.name,
@@ -111,7 +113,9 @@ def _template_paragraphs(template: str, fields: dict[str, str]) -> tuple[str, ..
 def _describe(document: Document, max_chars: int = 200) -> str:
     """The episode description: the first sentences of the overview, or of the first section."""
     sections = sorted(document.sections, key=lambda s: s.role is not Role.OVERVIEW)
-    sentences = [s for section in sections[:1] for p in section.paragraphs for s in split_sentences(p)]
+    sentences = [
+        s for section in sections[:1] for p in section.paragraphs for s in split_sentences(p)
+    ]
     description = ""
     for sentence in sentences:
         if description and len(description) + len(sentence) > max_chars:
@@ -145,4 +149,3 @@ def write_text_atomic(path: Path, text: str) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(text, encoding="utf-8")
     temporary.replace(path)
-

@@ -7,17 +7,21 @@ of worker processes, one per core.
 from __future__ import annotations
 
 import os
+import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from functools import partial
 from importlib.metadata import version
 from multiprocessing import get_context
+from multiprocessing.context import BaseContext
 
 import numpy as np
 
-from yomiage.config import Config, VoiceSettings
 from yomiage.audio import Audio, Samples
+from yomiage.config import Config, VoiceSettings
 from yomiage.errors import SynthesisError
 
 # pyopenjtalk returns float64 samples on an int16 scale whose peaks can pass
@@ -38,7 +42,9 @@ def _speak(request: _Request) -> tuple[Samples, int]:
     import pyopenjtalk
 
     samples, rate = pyopenjtalk.tts(request.text, speed=request.speed, half_tone=request.half_tone)
-    scaled = (np.asarray(samples, dtype=np.float64) * (request.gain / INT16_SCALE)).astype(np.float32)
+    scaled = (np.asarray(samples, dtype=np.float64) * (request.gain / INT16_SCALE)).astype(
+        np.float32
+    )
     return scaled, int(rate)
 
 
@@ -74,19 +80,20 @@ class OpenJTalkEngine:
         ]
         if self.workers <= 1 or len(requests) <= 2:
             for index, request in enumerate(requests):
-                yield index, _audio_of(request, lambda r=request: _speak(r))
+                yield index, _audio_of(request, partial(_speak, request))
             return
         yield from self._synthesize_in_pool(requests)
 
     def _synthesize_in_pool(self, requests: list[_Request]) -> Iterator[tuple[int, Audio]]:
-        # spawn, not fork: the caller may run threads (a progress bar), which fork breaks.
         pool = ProcessPoolExecutor(
             max_workers=min(self.workers, len(requests)),
-            mp_context=get_context("spawn"),
+            mp_context=_process_context(),
             initializer=_warm_up,
         )
         pending: dict[Future[tuple[Samples, int]], int] = {}
-        queue = iter(enumerate(requests))
+        # Longest first: the last sentences to finish are short, so no worker idles long.
+        order = sorted(range(len(requests)), key=lambda i: -len(requests[i].text))
+        queue = ((index, requests[index]) for index in order)
         try:
             # Keep a few requests per worker in flight, not all: an interrupted
             # build then has little work to throw away.
@@ -104,6 +111,18 @@ class OpenJTalkEngine:
                         break
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _process_context() -> BaseContext:
+    """fork where it is safe, spawn elsewhere.
+
+    fork starts a worker in milliseconds where spawn spends a second importing,
+    but it is only safe on Linux while this process runs a single thread: a lock
+    held by another thread would stay locked forever in the child.
+    """
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return get_context("fork")
+    return get_context("spawn")
 
 
 def _audio_of(request: _Request, produce: Callable[[], tuple[Samples, int]]) -> Audio:
