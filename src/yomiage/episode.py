@@ -22,6 +22,7 @@ from yomiage.audio import resample
 from yomiage.cache import SegmentCache, segment_key
 from yomiage.config import Config
 from yomiage.engines import Audio, Engine, make_engine
+from yomiage.errors import SynthesisError
 from yomiage.master import MASTER_RATE, MasterReport, master_to_mp3
 from yomiage.script import Script, build_script, script_to_yaml, write_text_atomic
 from yomiage.source import read_source
@@ -111,16 +112,19 @@ def build_episode(
             MASTER_RATE,
         )
         mix = assemble(timeline, segments)
-    with _timed(seconds, "mastering"):
-        progress.stage("mastering and encoding")
-        staging = folder / f".{EPISODE_FILE}.partial"
-        report = master_to_mp3(mix, timeline.chapter_samples(), config.master, staging)
-    with _timed(seconds, "tagging"):
-        progress.stage("writing tags and chapters")
-        write_tags(staging, episode_tags(script, config), timeline.chapters)
-        write_text_atomic(folder / SCRIPT_FILE, script_to_yaml(script))
-        mp3 = folder / EPISODE_FILE
-        staging.replace(mp3)  # atomic: the old episode stays whole until this moment
+    staging = folder / f".{EPISODE_FILE}.partial"
+    try:
+        with _timed(seconds, "mastering"):
+            progress.stage("mastering and encoding")
+            report = master_to_mp3(mix, timeline.chapter_samples(), config.master, staging)
+        with _timed(seconds, "tagging"):
+            progress.stage("writing tags and chapters")
+            write_tags(staging, episode_tags(script, config), timeline.chapters)
+            write_text_atomic(folder / SCRIPT_FILE, script_to_yaml(script))
+            mp3 = folder / EPISODE_FILE
+            staging.replace(mp3)  # atomic: the old episode stays whole until this moment
+    finally:
+        staging.unlink(missing_ok=True)
     return BuildResult(
         mp3, script, timeline, report, engine.name, len(utterances), synthesized, seconds
     )
@@ -160,7 +164,10 @@ def synthesize(
         for index in group:
             audios[index] = audio
             progress.segment_done(script.chapters[utterances[index].chapter].title)
-    return [a for a in audios if a is not None], len(todo)
+    finished = [audio for audio in audios if audio is not None]
+    if len(finished) != len(audios):
+        raise SynthesisError(f"the {engine.name} engine returned no audio for some sentences")
+    return finished, len(todo)
 
 
 def episode_tags(script: Script, config: Config) -> EpisodeTags:

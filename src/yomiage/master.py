@@ -39,6 +39,8 @@ LIMITER_WINDOW_S = 0.010  # attack and release of the limiter's gain
 # noise (about 2 dB at 96 kbps for Open JTalk's voice); checked after encoding.
 FIRST_MARGIN_DB = 2.5
 MAX_ENCODES = 3
+MAX_LIMIT_PASSES = 4
+LOUDNESS_TOLERANCE_LU = 0.2
 
 # True peak per BS.1770: 4x oversampling through a 48-tap low-pass filter.
 OVERSAMPLE = 4
@@ -79,20 +81,23 @@ def master_to_mp3(
 
 
 def normalise_and_limit(
-    mix: Samples, chapters: Sequence[tuple[int, int]], target_lufs: float, ceiling_dbtp: float
+    mix: Samples, chapters: Sequence[tuple[int, int]], target_lufs: float, ceiling_db: float
 ) -> tuple[Samples, list[float]]:
     """Each chapter to the target loudness, peaks under the ceiling.
 
-    Limiting lowers the loudness a little (more for peaky voices), so the gains
-    are measured again after a first limiting pass and the limiter runs once more.
+    Limiting lowers the loudness (more for peaky voices), so each chapter's
+    loudness is measured again after limiting and its gain corrected, until
+    every chapter is within LOUDNESS_TOLERANCE_LU of the target.
     """
     step = round(STEP_S * MASTER_RATE)
     spans = [(start // step, end // step) for start, end in chapters]
     gains = _gains_to_target(step_energies(mix, MASTER_RATE), spans, target_lufs)
-    limited = limit_peaks(_apply_gains(mix, chapters, gains), ceiling_dbtp)
-    correction = _gains_to_target(step_energies(limited, MASTER_RATE), spans, target_lufs)
-    gains = [g + c for g, c in zip(gains, correction, strict=True)]
-    limited = limit_peaks(_apply_gains(mix, chapters, gains), ceiling_dbtp)
+    for _ in range(MAX_LIMIT_PASSES):
+        limited = limit_peaks(_apply_gains(mix, chapters, gains), ceiling_db)
+        errors = _gains_to_target(step_energies(limited, MASTER_RATE), spans, target_lufs)
+        if max(map(abs, errors)) <= LOUDNESS_TOLERANCE_LU:
+            break
+        gains = [g + e for g, e in zip(gains, errors, strict=True)]
     return limited, [round(g, 2) for g in gains]
 
 
@@ -216,7 +221,8 @@ def export_mp3(samples: Samples, path: Path, settings: MasterSettings) -> None:
 def _pydub() -> ModuleType:
     """pydub, pointed at the bundled ffmpeg before it looks for one on PATH (and warns)."""
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)  # "Couldn't find ffmpeg"
+        warnings.simplefilter("ignore", DeprecationWarning)  # audioop, on Python 3.12
         import pydub
     pydub.AudioSegment.converter = ffmpeg_exe()
     module: ModuleType = pydub

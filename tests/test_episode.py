@@ -1,0 +1,119 @@
+"""The pipeline with a fake engine: the sample article's episode, resuming, atomic output."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from fakes import FakeEngine
+from readers import ffmetadata_chapters
+
+from yomiage.config import load_config
+from yomiage.episode import SEGMENTS_DIR, build_episode, script_utterances
+from yomiage.errors import SynthesisError
+from yomiage.script import build_script
+from yomiage.source import read_source
+
+SAMPLE = Path(__file__).parent.parent / "seeds" / "000_d963ebc8981accf9.txt"
+TOPICS = [
+    "AI、AGI、AIと人間のコラボレーション",
+    "AIと人間が協力して研究を行うことの重要性",
+    "エンドツーエンドのトレーニングとAIの将来",
+    "AIモデルの新しいアイデアと理解、およびAI業界の競争とセキュリティ",
+    "AIの進歩の偶然性、アライメント問題、および人間との関連性",
+]
+CHROME = ["見出し画像", "supported by", "サポート", "合わせて見て", "この記事が気に入ったら"]
+
+
+def test_sample_script_reorders_the_article_into_an_episode() -> None:
+    script = build_script(read_source(SAMPLE), load_config())
+    titles = [c.title for c in script.chapters]
+    assert titles == ["オープニング", "要約", *TOPICS, "筆者の感想", "エンディング"]
+    assert script.chapters[-2].role == "impressions"
+    assert script.chapters[-2].paragraphs[1].startswith("イリヤ・スツケヴァーの氏対談を見て")
+    spoken = " ".join(u.text for u in script_utterances(script))
+    for chrome in CHROME:
+        assert chrome not in spoken
+
+
+def test_sample_episode_has_every_chapter_in_the_mp3(tmp_path: Path) -> None:
+    result = build_episode(SAMPLE, load_config(), tmp_path, engine=FakeEngine())
+    listed = ffmetadata_chapters(result.mp3, tmp_path)
+    assert len(listed) == 9
+    assert [c["title"] for c in listed] == [
+        "オープニング",
+        "要約",
+        *TOPICS,
+        "筆者の感想",
+        "エンディング",
+    ]
+
+
+def _article(folder: Path, extra: str = "") -> Path:
+    source = folder / "article.md"
+    source.write_text(
+        "# 記事\n\n## 一章\n\n一つ目。二つ目。三つ目。\n\n## 二章\n\n四つ目。五つ目。" + extra,
+        encoding="utf-8",
+    )
+    return source
+
+
+def test_a_rebuild_with_nothing_changed_synthesizes_nothing(tmp_path: Path) -> None:
+    source = _article(tmp_path)
+    first = FakeEngine()
+    build_episode(source, load_config(), tmp_path / "out", engine=first)
+    again = FakeEngine()
+    result = build_episode(source, load_config(), tmp_path / "out", engine=again)
+    assert len(first.calls) == result.segments
+    assert again.calls == []
+    assert result.synthesized == 0
+
+
+def test_the_same_sentence_twice_is_spoken_once(tmp_path: Path) -> None:
+    source = tmp_path / "repeat.md"
+    source.write_text("# 記事\n\n## 一章\n\n同じ文です。\n\n同じ文です。\n", encoding="utf-8")
+    engine = FakeEngine()
+    build_episode(source, load_config(), tmp_path / "out", engine=engine)
+    assert engine.calls.count("同じ文です。") == 1
+
+
+def test_a_failed_build_keeps_finished_segments_and_the_old_episode(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    source = _article(tmp_path)
+    first = build_episode(source, load_config(), out, engine=FakeEngine())
+    before = first.mp3.read_bytes()
+    script_before = (first.mp3.parent / "script.yaml").read_text(encoding="utf-8")
+
+    edited = _article(tmp_path, extra="六つ目。七つ目。八つ目。")
+    failing = FakeEngine(fail_after=2)
+    with pytest.raises(SynthesisError, match="fake engine failed"):
+        build_episode(edited, load_config(), out, engine=failing)
+    assert first.mp3.read_bytes() == before  # the previous episode is whole
+    assert (first.mp3.parent / "script.yaml").read_text(encoding="utf-8") == script_before
+    assert not list(first.mp3.parent.glob(".*partial"))
+
+    resumed = FakeEngine()
+    result = build_episode(edited, load_config(), out, engine=resumed)
+    assert failing.calls == ["六つ目。", "七つ目。"]
+    assert resumed.calls == ["八つ目。"]  # only what the failed build had not finished
+    assert result.mp3.read_bytes() != before
+
+
+def test_a_damaged_segment_is_synthesized_again(tmp_path: Path) -> None:
+    source = _article(tmp_path)
+    result = build_episode(source, load_config(), tmp_path / "out", engine=FakeEngine())
+    segments = sorted((result.mp3.parent / SEGMENTS_DIR).glob("*.npz"))
+    segments[0].write_bytes(b"half a segment")
+    again = FakeEngine()
+    build_episode(source, load_config(), tmp_path / "out", engine=again)
+    assert len(again.calls) == 1
+
+
+def test_settings_change_the_folder_name(tmp_path: Path) -> None:
+    settings = tmp_path / "episode.yaml"
+    settings.write_text("episode:\n  slug: my-show-01\n", encoding="utf-8")
+    source = _article(tmp_path)
+    result = build_episode(source, load_config(settings), tmp_path / "out", engine=FakeEngine())
+    assert result.mp3 == tmp_path / "out" / "my-show-01" / "episode.mp3"
+    shutil.rmtree(tmp_path / "out")
