@@ -1,0 +1,104 @@
+"""Benchmark: build the sample episode and compare with a plain Open JTalk loop.
+
+    python scripts/benchmark.py [--runs 3] [SOURCE]
+
+Prints the audio length, wall time, real-time factor, time per stage, peak
+memory, and the same text spoken by a sequential `pyopenjtalk.tts` loop, all as
+medians over the runs (the two are interleaved, so machine noise hits both).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import pyopenjtalk
+
+from yomiage.config import load_config
+from yomiage.episode import BuildResult, build_episode, script_utterances
+from yomiage.script import build_script
+from yomiage.source import read_source
+
+SAMPLE = Path(__file__).resolve().parent.parent / "seeds" / "000_d963ebc8981accf9.txt"
+STAGES = ("parse", "synthesis", "assembly", "mastering", "tagging")
+
+
+def build_once(source: Path, out: Path) -> tuple[float, BuildResult]:
+    start = time.perf_counter()
+    result = build_episode(source, load_config(), out)
+    return time.perf_counter() - start, result
+
+
+def plain_loop(texts: list[str]) -> tuple[float, float]:
+    """Wall seconds and audio seconds of `pyopenjtalk.tts` over every sentence, one by one."""
+    start = time.perf_counter()
+    audio_seconds = 0.0
+    for text in texts:
+        samples, rate = pyopenjtalk.tts(text)
+        audio_seconds += len(samples) / rate
+    return time.perf_counter() - start, audio_seconds
+
+
+def peak_rss_mb(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KiB
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("source", nargs="?", type=Path, default=SAMPLE)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+
+    texts = [
+        u.text for u in script_utterances(build_script(read_source(args.source), load_config()))
+    ]
+    pyopenjtalk.g2p("あ")  # the loop gets a loaded dictionary for free, as a warm process would
+
+    walls, stage_times, loop_walls = [], {s: [] for s in STAGES}, []
+    result: BuildResult | None = None
+    loop_audio = 0.0
+    with tempfile.TemporaryDirectory() as folder:
+        for run in range(args.runs):
+            wall, result = build_once(args.source, Path(folder) / f"run{run}")
+            walls.append(wall)
+            for stage in STAGES:
+                stage_times[stage].append(result.seconds.get(stage, 0.0))
+            loop_wall, loop_audio = plain_loop(texts)
+            loop_walls.append(loop_wall)
+            print(f"run {run + 1}: build {wall:.2f} s, plain loop {loop_wall:.2f} s", flush=True)
+        cached_wall, _ = build_once(args.source, Path(folder) / "run0")
+    assert result is not None
+
+    wall = statistics.median(walls)
+    loop_wall = statistics.median(loop_walls)
+    per_audio = wall / result.audio_seconds
+    loop_per_audio = loop_wall / loop_audio
+    print()
+    print(f"source                      {args.source.name}")
+    print(f"chapters / sentences        {len(result.timeline.chapters)} / {result.segments}")
+    print(f"episode audio               {result.audio_seconds:.1f} s")
+    print(f"build wall (median of {args.runs})    {wall:.2f} s")
+    print(f"real-time factor            {per_audio:.4f} (wall s per audio s)")
+    for stage in STAGES:
+        seconds = statistics.median(stage_times[stage])
+        print(f"  {stage:<25} {seconds:6.2f} s  ({seconds / wall:5.1%})")
+    print(f"rebuild, all segments cached {cached_wall:.2f} s ({cached_wall / wall:.0%} of a build)")
+    print(f"plain pyopenjtalk.tts loop  {loop_wall:.2f} s for {loop_audio:.1f} s of speech")
+    print(f"  loop wall per audio s     {loop_per_audio:.4f}")
+    print(f"build / loop, per audio s   {per_audio / loop_per_audio:.2f}x")
+    print(
+        f"loudness / true peak        {result.master.loudness_lufs:.2f} LUFS / "
+        f"{result.master.true_peak_dbtp:.2f} dBTP ({result.master.encodes} encode)"
+    )
+    print(
+        f"peak memory                 {peak_rss_mb(resource.RUSAGE_SELF):.0f} MB this process, "
+        f"{peak_rss_mb(resource.RUSAGE_CHILDREN):.0f} MB largest worker or ffmpeg"
+    )
+
+
+if __name__ == "__main__":
+    main()
