@@ -171,13 +171,13 @@ def limit_peaks(samples: Samples, ceiling_db: float, rate: int = MASTER_RATE) ->
     the encoded file is checked against.
     """
     ceiling = np.float32(10 ** (ceiling_db / 20))
-    needed = np.minimum(np.float32(1.0), ceiling / np.maximum(np.abs(samples), np.float32(1e-9)))
     width = 2 * round(LIMITER_WINDOW_S * rate) + 1
     out: Samples = samples.copy()
-    for lo, hi in _loud_spans(1.0 - needed, 1e-6, pad=width):
-        held = minimum_filter1d(needed[lo:hi], size=width, mode="nearest")
-        gain = np.minimum(uniform_filter1d(held, size=width, mode="nearest"), needed[lo:hi])
-        out[lo:hi] *= gain
+    for lo, hi in _loud_spans(np.abs(samples), np.nextafter(ceiling, np.float32(2)), pad=width):
+        span = np.abs(samples[lo:hi])
+        needed = np.minimum(np.float32(1.0), ceiling / np.maximum(span, np.float32(1e-9)))
+        held = minimum_filter1d(needed, size=width, mode="nearest")
+        out[lo:hi] *= np.minimum(uniform_filter1d(held, size=width, mode="nearest"), needed)
     return out
 
 
