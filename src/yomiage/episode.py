@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from yomiage.audio import resample
+from yomiage.audio import Samples, resample
 from yomiage.cache import SegmentCache, segment_key
-from yomiage.config import Config
+from yomiage.config import Config, PauseSettings
 from yomiage.engines import Audio, Engine, make_engine
 from yomiage.errors import SynthesisError
 from yomiage.master import MASTER_RATE, MasterReport, master_to_mp3
@@ -96,22 +96,8 @@ def build_episode(
         audios, synthesized = synthesize(utterances, script, engine, folder, progress)
     with _timed(seconds, "assembly"):
         progress.stage("assembling")
-        segments = [audio.samples for audio in audios]
-        pauses = config.pauses
-        timeline = plan_timeline(
-            utterances,
-            [len(s) for s in segments],
-            [(c.id, c.title) for c in script.chapters],
-            Pauses.from_ms(
-                pauses.sentence_ms,
-                pauses.paragraph_ms,
-                pauses.chapter_ms,
-                pauses.edge_ms,
-                MASTER_RATE,
-            ),
-            MASTER_RATE,
-        )
-        mix = assemble(timeline, segments)
+        timeline, mix = assemble_episode(script, utterances, audios, config.pauses)
+        del audios  # the mix holds them now: keep peak memory down
     staging = folder / f".{EPISODE_FILE}.partial"
     try:
         with _timed(seconds, "mastering"):
@@ -128,6 +114,23 @@ def build_episode(
     return BuildResult(
         mp3, script, timeline, report, engine.name, len(utterances), synthesized, seconds
     )
+
+
+def assemble_episode(
+    script: Script, utterances: list[Utterance], audios: list[Audio], pauses: PauseSettings
+) -> tuple[Timeline, Samples]:
+    """Plan where every sentence goes, then lay them out in one buffer."""
+    segments = [audio.samples for audio in audios]
+    timeline = plan_timeline(
+        utterances,
+        [len(s) for s in segments],
+        [(c.id, c.title) for c in script.chapters],
+        Pauses.from_ms(
+            pauses.sentence_ms, pauses.paragraph_ms, pauses.chapter_ms, pauses.edge_ms, MASTER_RATE
+        ),
+        MASTER_RATE,
+    )
+    return timeline, assemble(timeline, segments)
 
 
 def script_utterances(script: Script) -> list[Utterance]:

@@ -49,17 +49,29 @@ def k_weighting(rate: int) -> npt.NDArray[np.float64]:
 
 
 def step_energies(samples: Samples, rate: int) -> Energies:
-    """Mean K-weighted power of each 100 ms step (a last partial step is dropped)."""
+    """Mean K-weighted power of each 100 ms step (a last partial step is dropped).
+
+    Filtered ten seconds at a time, carrying the filter state across, so memory
+    stays small however long the episode.
+    """
     step = round(STEP_S * rate)
-    # In silence the filters' state decays into denormal floats, which the CPU
-    # handles up to 30 times slower; a -180 dB tone at Nyquist keeps it normal.
-    kept_normal = samples.astype(np.float32)  # a copy: the caller's samples stay as they are
-    kept_normal[0::2] += np.float32(1e-9)
-    kept_normal[1::2] -= np.float32(1e-9)
-    weighted = sosfilt(k_weighting(rate).astype(np.float32), kept_normal)
-    steps = weighted[: len(weighted) // step * step].reshape(-1, step)
-    power = np.einsum("ij,ij->i", steps, steps, dtype=np.float64) / step
-    return np.asarray(power, dtype=np.float64)
+    sos = k_weighting(rate).astype(np.float32)
+    state = np.zeros((sos.shape[0], 2), dtype=np.float32)
+    usable = len(samples) // step * step
+    chunk = 100 * step
+    energies = np.empty(usable // step, dtype=np.float64)
+    for start in range(0, usable, chunk):
+        piece = samples[start : min(start + chunk, usable)].astype(np.float32)  # a copy
+        # In silence the filters' state decays into denormal floats, which the CPU
+        # handles up to 30 times slower; a -180 dB tone at Nyquist keeps it normal.
+        piece[0::2] += np.float32(1e-9)
+        piece[1::2] -= np.float32(1e-9)
+        weighted, state = sosfilt(sos, piece, zi=state)
+        steps = weighted.reshape(-1, step)
+        energies[start // step : start // step + len(steps)] = np.einsum(
+            "ij,ij->i", steps, steps, dtype=np.float64
+        )
+    return energies / step
 
 
 def integrated_lufs(energies: Energies) -> float:

@@ -65,19 +65,29 @@ def master_to_mp3(
     mix: Samples, chapters: Sequence[tuple[int, int]], settings: MasterSettings, path: Path
 ) -> MasterReport:
     """Normalise, limit and encode `mix` to `path`, encoding again if a peak got through."""
-    codec = codec_gain(settings.bitrate_kbps)
     margin = FIRST_MARGIN_DB
     for encodes in range(1, MAX_ENCODES + 1):
-        limited, gains = normalise_and_limit(
-            mix, chapters, settings.loudness_lufs, settings.true_peak_dbtp - margin
-        )
-        export_mp3(limited / codec, path, settings)
+        gains = _limit_and_encode(mix, chapters, settings, settings.true_peak_dbtp - margin, path)
         decoded = decode_to_samples(path, MASTER_RATE)
         peak = true_peak_dbtp(decoded, floor_dbtp=settings.true_peak_dbtp)
         if peak <= settings.true_peak_dbtp or encodes == MAX_ENCODES:
             break
         margin += peak - settings.true_peak_dbtp + 0.2
     return MasterReport(tuple(gains), loudness_lufs(decoded, MASTER_RATE), peak, encodes)
+
+
+def _limit_and_encode(
+    mix: Samples,
+    chapters: Sequence[tuple[int, int]],
+    settings: MasterSettings,
+    ceiling_db: float,
+    path: Path,
+) -> list[float]:
+    """One mastering pass to an MP3; the mastered buffer is freed on return."""
+    limited, gains = normalise_and_limit(mix, chapters, settings.loudness_lufs, ceiling_db)
+    # The encoder turns the level down a little: give it that much more.
+    export_mp3(limited, path, settings, gain=1 / codec_gain(settings.bitrate_kbps))
+    return gains
 
 
 def normalise_and_limit(
@@ -92,12 +102,13 @@ def normalise_and_limit(
     step = round(STEP_S * MASTER_RATE)
     spans = [(start // step, end // step) for start, end in chapters]
     gains = _gains_to_target(step_energies(mix, MASTER_RATE), spans, target_lufs)
-    for _ in range(MAX_LIMIT_PASSES):
-        limited = limit_peaks(_apply_gains(mix, chapters, gains), ceiling_db)
+    limited = _gained_and_limited(mix, chapters, gains, ceiling_db)
+    for _ in range(MAX_LIMIT_PASSES - 1):
         errors = _gains_to_target(step_energies(limited, MASTER_RATE), spans, target_lufs)
         if max(map(abs, errors)) <= LOUDNESS_TOLERANCE_LU:
             break
         gains = [g + e for g, e in zip(gains, errors, strict=True)]
+        limited = _gained_and_limited(mix, chapters, gains, ceiling_db)
     return limited, [round(g, 2) for g in gains]
 
 
@@ -108,77 +119,85 @@ def _gains_to_target(
     return [0.0 if math.isinf(level) else target_lufs - level for level in levels]
 
 
-def _apply_gains(
-    mix: Samples, chapters: Sequence[tuple[int, int]], gains_db: Sequence[float]
+def _gained_and_limited(
+    mix: Samples, chapters: Sequence[tuple[int, int]], gains_db: Sequence[float], ceiling_db: float
 ) -> Samples:
     out: Samples = mix.copy()
     for (start, end), gain_db in zip(chapters, gains_db, strict=True):
         out[start:end] *= np.float32(10 ** (gain_db / 20))
+    _limit_in_place(out, ceiling_db)
     return out
 
 
-def true_peak_envelope(samples: Samples, floor: float = 0.0) -> Samples:
-    """Per sample, the highest absolute value of the 4x oversampled signal around it.
+def true_peak_dbtp(samples: Samples, floor_dbtp: float = -math.inf) -> float:
+    """The highest true peak (4x oversampled), in dBTP.
 
-    Blocks whose sample peak stays under `floor` are not oversampled (their
-    envelope is the sample magnitude): callers pass 3 dB under the level they care about.
+    Blocks with no sample above floor_dbtp - 3 dB are not oversampled: callers
+    that only ask whether a peak passes a limit pass the limit as the floor.
     """
-    envelope = np.abs(samples)
+    if len(samples) == 0:
+        return -math.inf
+    floor = 10 ** (floor_dbtp / 20) * _QUIET_BELOW_CEILING if floor_dbtp > -math.inf else 0.0
+    peak = float(_block_peaks(samples).max())
     delay = (len(_OVERSAMPLING_FILTER) - 1) // 2
-    for lo, hi in _loud_spans(envelope, floor, pad=delay):
-        over = np.abs(upfirdn(_OVERSAMPLING_FILTER, samples[lo:hi], up=OVERSAMPLE))
-        over = over[delay : delay + OVERSAMPLE * (hi - lo)]
-        phases = np.maximum(np.maximum(over[0::4], over[1::4]), np.maximum(over[2::4], over[3::4]))
-        np.maximum(envelope[lo:hi], phases[: hi - lo], out=envelope[lo:hi])
-    return envelope
+    for lo, hi in _loud_spans(samples, floor, pad=delay):
+        over = upfirdn(_OVERSAMPLING_FILTER, samples[lo:hi], up=OVERSAMPLE)
+        peak = max(peak, float(over.max()), -float(over.min()))
+    return 20 * math.log10(peak) if peak > 0 else -math.inf
 
 
-def _loud_spans(magnitude: Samples, floor: float, pad: int) -> list[tuple[int, int]]:
-    """Sample spans covering every block with a value at or above `floor`, padded by `pad`.
+def _block_peaks(samples: Samples) -> Samples:
+    """The highest absolute sample of each _BLOCK-long block (the last may be shorter)."""
+    whole = len(samples) // _BLOCK * _BLOCK
+    blocks = samples[:whole].reshape(-1, _BLOCK)
+    peaks = np.maximum(blocks.max(axis=1), -blocks.min(axis=1))  # no full-length temporary
+    if whole < len(samples):
+        tail = samples[whole:]
+        peaks = np.append(peaks, max(float(tail.max()), -float(tail.min())))
+    return np.asarray(peaks, dtype=np.float32)
+
+
+def _loud_spans(samples: Samples, floor: float, pad: int) -> list[tuple[int, int]]:
+    """Sample spans covering every block with a sample at or above `floor`, padded by `pad`.
 
     Nearby loud blocks are merged, so a whole sentence is usually one span.
     """
-    blocks = -(-len(magnitude) // _BLOCK)
-    padded = np.zeros(blocks * _BLOCK, dtype=np.float32)
-    padded[: len(magnitude)] = magnitude
-    loud = padded.reshape(blocks, _BLOCK).max(axis=1) >= floor
+    loud = _block_peaks(samples) >= floor
     # Merge runs separated by up to 4 quiet blocks (about 0.2 s): fewer, longer calls.
     loud = maximum_filter1d(loud, size=5)
     edges = np.diff(np.concatenate(([0], loud.astype(np.int8), [0])))
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     return [
-        (max(0, first * _BLOCK - pad), min(len(magnitude), last * _BLOCK + pad))
+        (max(0, first * _BLOCK - pad), min(len(samples), last * _BLOCK + pad))
         for first, last in zip(starts.tolist(), ends.tolist(), strict=True)
     ]
 
 
-def true_peak_dbtp(samples: Samples, floor_dbtp: float = -math.inf) -> float:
-    """The highest true peak; blocks with no sample above floor_dbtp - 3 dB are skipped."""
-    floor = 10 ** (floor_dbtp / 20) * _QUIET_BELOW_CEILING if floor_dbtp > -math.inf else 0.0
-    peak = float(true_peak_envelope(samples, floor).max()) if len(samples) else 0.0
-    return 20 * math.log10(peak) if peak > 0 else -math.inf
-
-
 def limit_peaks(samples: Samples, ceiling_db: float, rate: int = MASTER_RATE) -> Samples:
+    """A copy of `samples` with no sample above the ceiling; see _limit_in_place."""
+    out: Samples = samples.copy()
+    _limit_in_place(out, ceiling_db, rate)
+    return out
+
+
+def _limit_in_place(samples: Samples, ceiling_db: float, rate: int = MASTER_RATE) -> None:
     """A look-ahead limiter: no sample above the ceiling, gain eased over a short window.
 
     The needed gain is first held at its minimum over a window either side, then
     averaged over a window of the same width; every average then includes only
     values at or below its own sample's need, so the smoothed gain never exceeds
     what any sample needs and the ceiling holds with no overshoot. Only the spans
-    around samples that need limiting are computed; elsewhere the gain is 1.
+    around samples over the ceiling are computed; elsewhere the gain is 1.
     Inter-sample peaks are left to the margin below the true-peak target, which
     the encoded file is checked against.
     """
     ceiling = np.float32(10 ** (ceiling_db / 20))
     width = 2 * round(LIMITER_WINDOW_S * rate) + 1
-    out: Samples = samples.copy()
-    for lo, hi in _loud_spans(np.abs(samples), np.nextafter(ceiling, np.float32(2)), pad=width):
+    for lo, hi in _loud_spans(samples, np.nextafter(ceiling, np.float32(2)), pad=width):
         span = np.abs(samples[lo:hi])
         needed = np.minimum(np.float32(1.0), ceiling / np.maximum(span, np.float32(1e-9)))
         held = minimum_filter1d(needed, size=width, mode="nearest")
-        out[lo:hi] *= np.minimum(uniform_filter1d(held, size=width, mode="nearest"), needed)
-    return out
+        samples[lo:hi] *= np.minimum(uniform_filter1d(held, size=width, mode="nearest"), needed)
 
 
 @cache
@@ -195,12 +214,15 @@ def codec_gain(bitrate_kbps: int) -> float:
     return float(np.sqrt(np.mean(decoded[middle] ** 2)) / np.sqrt(np.mean(tone[middle] ** 2)))
 
 
-def export_mp3(samples: Samples, path: Path, settings: MasterSettings) -> None:
-    """Encode through pydub and the imageio-ffmpeg binary: CBR, 44.1 kHz, Xing/Info header."""
-    peak = float(np.abs(samples).max()) if len(samples) else 0.0
+def export_mp3(samples: Samples, path: Path, settings: MasterSettings, gain: float = 1.0) -> None:
+    """Encode `samples` times `gain` through pydub and the imageio-ffmpeg binary.
+
+    CBR at the set bitrate, 44.1 kHz, with the Xing/Info header and no tag.
+    """
+    peak = float(np.abs(samples).max()) * gain if len(samples) else 0.0
     if peak > 1.0:  # mastering keeps peaks below full scale; never clip silently
         raise AudioError(f"{path}: refusing to encode a signal that would clip (peak {peak:.2f})")
-    pcm = np.round(samples * 32767.0).astype("<i2")
+    pcm = np.round(samples * np.float32(32767.0 * gain)).astype("<i2")
     segment = _pydub().AudioSegment(
         data=pcm.tobytes(), sample_width=2, frame_rate=MASTER_RATE, channels=1
     )

@@ -140,8 +140,20 @@ def script_to_yaml(script: Script) -> str:
         "# yomiage episode script: edit the text of any chapter, then build this folder again.\n"
         "# Each paragraph is one item; sentences are cut at 。！？ and line breaks.\n"
     )
-    body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=10_000)
+    body = yaml.dump(data, Dumper=_ScriptDumper, allow_unicode=True, sort_keys=False, width=10_000)
     return header + body
+
+
+class _ScriptDumper(yaml.SafeDumper):
+    """Writes text with line breaks as a literal block (|), as a person would type it."""
+
+
+def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in text else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_ScriptDumper.add_representer(str, _represent_text)
 
 
 def write_text_atomic(path: Path, text: str) -> None:
