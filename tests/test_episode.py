@@ -117,3 +117,20 @@ def test_settings_change_the_folder_name(tmp_path: Path) -> None:
     result = build_episode(source, load_config(settings), tmp_path / "out", engine=FakeEngine())
     assert result.mp3 == tmp_path / "out" / "my-show-01" / "episode.mp3"
     shutil.rmtree(tmp_path / "out")
+
+
+def test_cover_from_settings_is_embedded_as_front_cover(tmp_path: Path) -> None:
+    from mutagen.id3 import ID3
+
+    png = bytes.fromhex(
+        "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+        "0000000d49444154789c6360000002000005000157a6fc0a0000000049454e44ae426082"
+    )
+    (tmp_path / "cover.png").write_bytes(png)
+    settings = tmp_path / "episode.yaml"
+    settings.write_text("show:\n  cover: cover.png\n", encoding="utf-8")
+    result = build_episode(
+        _article(tmp_path), load_config(settings), tmp_path / "out", engine=FakeEngine()
+    )
+    [picture] = ID3(result.mp3).getall("APIC")
+    assert (picture.type, picture.mime, picture.data) == (3, "image/png", png)

@@ -64,9 +64,10 @@ def test_intro_names_show_title_source_and_chapters() -> None:
     script = build_script(SOURCE_ORDER, config)
     intro = "".join(script.chapters[0].paragraphs)
     assert config.show.name in intro and config.show.host in intro
-    assert "「テストの記事」という記事" in intro
+    assert "「テストの記事」" in intro
+    assert "公開されている記事をもとに" in intro
     assert "「要約」、「話題A」、「話題B」、「筆者の感想」、「まとめ」" in intro
-    assert "5つのパート" in intro
+    assert "全5パート" in intro
     outro = "".join(script.chapters[-1].paragraphs)
     assert "「話題A」" in outro and config.show.name in outro
 

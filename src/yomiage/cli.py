@@ -72,9 +72,12 @@ def build(
         kept = episode_folder(source, config, out) / SEGMENTS_DIR
         _fail(f"interrupted; the finished segments are kept in {kept}", code=130)
     minutes, secs = divmod(round(result.audio_seconds), 60)
+    level = result.master
     err.print(
         f"[green]done[/]: {len(result.timeline.chapters)} chapters, {minutes}:{secs:02d}, "
-        f"{result.synthesized} of {result.segments} segments synthesized ({result.engine})"
+        f"{level.loudness_lufs:.1f} LUFS, true peak {level.true_peak_dbtp:.1f} dBTP; "
+        f"{result.synthesized} of {result.segments} sentences synthesized ({result.engine})",
+        highlight=False,
     )
     typer.echo(str(result.mp3))
 
