@@ -94,3 +94,55 @@ def test_cover_is_relative_to_the_settings_file_and_must_be_an_image(tmp_path: P
     assert config.show.cover == tmp_path / "cover.png"
     with pytest.raises(ConfigError, match="neither a JPEG nor a PNG"):
         load_config(_write(tmp_path, "show:\n  cover: notes.txt\n"))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "episode:\n  slug: ../escaped\n",
+            "episode.yaml:2: episode.slug must be a plain folder name",
+        ),
+        ("episode:\n  slug: .\n", "episode.yaml:2: episode.slug must be a plain folder name"),
+        ("episode:\n  slug: a/b\n", "episode.yaml:2: episode.slug must be a plain folder name"),
+        ("episode:\n  title: [前編, 後編]\n", "episode.yaml:2: 'episode.title' must be text"),
+        ("episode:\n  title: '  '\n", "episode.yaml:2: episode.title must not be empty"),
+        ("show:\n  host: ''\n", "episode.yaml:2: show.host must not be empty"),
+        (
+            "script:\n  titles:\n    intro: ''\n",
+            "episode.yaml:3: script.titles.intro must not be empty",
+        ),
+        (
+            "script:\n  chapter_lead: '{chapter_list}'\n",
+            "episode.yaml:2: script.chapter_lead uses unknown field {chapter_list}",
+        ),
+        (
+            "script:\n  source_phrase: '{source}'\n",
+            "episode.yaml:2: script.source_phrase uses unknown field {source}",
+        ),
+        ("engine:\n  name: espeak\n", "episode.yaml:2: unknown engine 'espeak'"),
+    ],
+)
+def test_more_bad_settings_are_caught_on_load(tmp_path: Path, text: str, expected: str) -> None:
+    name, line, message = expected.split(":", 2)
+    with pytest.raises(ConfigError) as error:
+        load_config(_write(tmp_path, text))
+    assert str(error.value).startswith(f"{tmp_path / name}:{line}: ")
+    assert message.strip() in str(error.value)
+
+
+def test_a_number_where_text_is_expected_is_taken_as_text(tmp_path: Path) -> None:
+    config = load_config(_write(tmp_path, "episode:\n  title: 2024\n  slug: ep-01\n"))
+    assert config.episode.title == "2024"
+    assert config.episode.slug == "ep-01"
+
+
+def test_chapter_lead_may_name_the_show_and_host(tmp_path: Path) -> None:
+    config = load_config(_write(tmp_path, "script:\n  chapter_lead: '{show}、{title}。'\n"))
+    assert config.script.chapter_lead == "{show}、{title}。"
+
+
+def test_cover_that_is_a_folder(tmp_path: Path) -> None:
+    (tmp_path / "art").mkdir()
+    with pytest.raises(ConfigError, match="is a folder, not an image"):
+        load_config(_write(tmp_path, "show:\n  cover: art\n"))

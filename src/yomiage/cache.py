@@ -9,14 +9,14 @@ interrupted keeps all finished work and never reads a half-written file.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
+import io
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from yomiage.audio import Audio
+from yomiage.files import ensure_folder, write_bytes_atomic
 
 
 def segment_key(engine_identity: str, text: str) -> str:
@@ -42,12 +42,7 @@ class SegmentCache:
             return None
 
     def put(self, key: str, audio: Audio) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                np.savez(file, samples=audio.samples, rate=np.int64(audio.rate))
-            os.replace(temporary, self._path(key))
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        buffer = io.BytesIO()
+        np.savez(buffer, samples=audio.samples, rate=np.int64(audio.rate))
+        ensure_folder(self.folder)
+        write_bytes_atomic(self._path(key), buffer.getvalue())

@@ -79,6 +79,12 @@ def build(
         f"{result.synthesized} of {result.segments} sentences synthesized ({result.engine})",
         highlight=False,
     )
+    if not level.peak_held:
+        err.print(
+            f"[yellow]warning[/]: true peak {level.true_peak_dbtp:.1f} dBTP is above the "
+            f"{level.peak_ceiling_dbtp:.1f} dBTP ceiling after {level.encodes} encodes",
+            highlight=False,
+        )
     typer.echo(str(result.mp3))
 
 

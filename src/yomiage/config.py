@@ -7,6 +7,7 @@ setting stops the build before any synthesis, with the file and line named.
 from __future__ import annotations
 
 import datetime
+import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -42,6 +43,10 @@ class ShowSettings:
     description: str
     cover: Path | None
 
+    def __post_init__(self) -> None:
+        _check_not_blank("show.name", self.name)
+        _check_not_blank("show.host", self.host)
+
 
 @dataclass(frozen=True)
 class EpisodeSettings:
@@ -52,6 +57,16 @@ class EpisodeSettings:
     date: datetime.date | None
     slug: str | None
 
+    def __post_init__(self) -> None:
+        _check_not_blank("episode.title", self.title)
+        if self.slug is not None and not _FOLDER_NAME.fullmatch(self.slug):
+            message = "must be a plain folder name (letters, digits, - _ .)"
+            raise SettingError("episode.slug", f"episode.slug {message}, not {self.slug!r}")
+
+
+# One path component that stays inside --out: no separators, no leading dot.
+_FOLDER_NAME = re.compile(r"[^\W_][\w.\-]*")
+
 
 @dataclass(frozen=True)
 class EngineSettings:
@@ -59,6 +74,11 @@ class EngineSettings:
     workers: int
 
     def __post_init__(self) -> None:
+        from yomiage.engines import ENGINES  # here: the engines import this module
+
+        if self.name not in ENGINES:
+            known = ", ".join(sorted(ENGINES))
+            raise SettingError("engine.name", f"unknown engine '{self.name}' (known: {known})")
         _check_range("engine.workers", self.workers, 0, 64)
 
 
@@ -86,7 +106,14 @@ class PauseSettings:
             _check_range(f"pauses.{name}", getattr(self, name), 0, 10_000)
 
 
-TEMPLATE_FIELDS = frozenset({"show", "host", "title", "source", "chapter_list", "chapter_count"})
+_EPISODE_FIELDS = frozenset({"show", "host", "title", "source", "chapter_list", "chapter_count"})
+# Which {fields} each script template is given when it is filled in.
+TEMPLATE_FIELDS = {
+    "intro": _EPISODE_FIELDS,
+    "outro": _EPISODE_FIELDS,
+    "source_phrase": _EPISODE_FIELDS - {"source"},
+    "chapter_lead": frozenset({"show", "host", "title"}),  # title: the chapter's
+}
 ROLE_NAMES = ("lead", "overview", "topic", "impressions", "closing")
 
 
@@ -107,11 +134,17 @@ class ScriptSettings:
                 "script.order",
                 f"script.order must list each of {', '.join(ROLE_NAMES)} at most once",
             )
-        for key in ("intro", "outro", "source_phrase", "chapter_lead"):
-            _check_template(f"script.{key}", getattr(self, key), TEMPLATE_FIELDS)
+        for key, fields in TEMPLATE_FIELDS.items():
+            _check_template(f"script.{key}", getattr(self, key), fields)
         for key, title in self.titles.items():
+            _check_not_blank(f"script.titles.{key}", title)
             _check_template(f"script.titles.{key}", title, {"number"})
         _check_range("script.max_chapter_chars", self.max_chapter_chars, 100, 20_000)
+
+
+def _check_not_blank(key: str, value: str | None) -> None:
+    if value is not None and not value.strip():
+        raise SettingError(key, f"{key} must not be empty")
 
 
 def _check_template(key: str, template: str, fields: set[str] | frozenset[str]) -> None:
@@ -251,8 +284,12 @@ def _merge(
 
 def _coerce(value: Any, default: Any, dotted: str, where: str) -> Any:
     """Check that `value` has the type of the default it replaces."""
-    if value is None or default is None:
-        return value if value is None or isinstance(value, (str, datetime.date)) else str(value)
+    if value is None:
+        return None
+    if default is None:  # optional text: a number is fine as text, a list or mapping is not
+        if isinstance(value, (list, dict)):
+            raise ConfigError(f"{where}: '{dotted}' must be text")
+        return str(value)
     if isinstance(default, bool):
         ok = isinstance(value, bool)
     elif isinstance(default, (int, float)):
@@ -312,11 +349,17 @@ def _build(data: dict[str, Any], base_dir: Path) -> Config:
 
 def _check_cover(cover: Path) -> Path:
     """Refuse a missing or non-image cover now, not after minutes of synthesis."""
+    if cover.is_dir():
+        raise SettingError("show.cover", f"show.cover: {cover} is a folder, not an image")
     try:
         with cover.open("rb") as file:
             head = file.read(16)
-    except OSError:
+    except FileNotFoundError:
         raise SettingError("show.cover", f"show.cover: no such image file {cover}") from None
+    except OSError as exc:
+        raise SettingError(
+            "show.cover", f"show.cover: cannot read {cover} ({exc.strerror})"
+        ) from None
     if image_mime(head) is None:
         raise SettingError("show.cover", f"show.cover: {cover} is neither a JPEG nor a PNG image")
     return cover

@@ -23,8 +23,9 @@ from yomiage.cache import SegmentCache, segment_key
 from yomiage.config import Config, PauseSettings
 from yomiage.engines import Audio, Engine, make_engine
 from yomiage.errors import SynthesisError
+from yomiage.files import ensure_folder, replace_file, write_text_atomic
 from yomiage.master import MASTER_RATE, MasterReport, master_to_mp3
-from yomiage.script import Script, build_script, script_to_yaml, write_text_atomic
+from yomiage.script import Script, build_script, script_to_yaml
 from yomiage.source import read_source
 from yomiage.speech.split import split_sentences
 from yomiage.tags import EpisodeTags, write_tags
@@ -88,12 +89,18 @@ def build_episode(
         document = read_source(source, config.source.chrome_patterns)
         script = build_script(document, config)
     engine = engine or make_engine(config.engine.name, config)
-    folder = episode_folder(source, config, out_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = ensure_folder(episode_folder(source, config, out_dir))
 
     utterances = script_utterances(script)
     with _timed(seconds, "synthesis"):
         audios, synthesized = synthesize(utterances, script, engine, folder, progress)
+    # Sentences the engine could not pronounce came back empty: leave them out.
+    spoken = [(u, a) for u, a in zip(utterances, audios, strict=True) if len(a.samples)]
+    if not spoken:
+        raise SynthesisError(
+            f"{source}: the {engine.name} engine produced no sound for any sentence"
+        )
+    utterances, audios = [u for u, _ in spoken], [a for _, a in spoken]
     with _timed(seconds, "assembly"):
         progress.stage("assembling")
         timeline, mix = assemble_episode(script, utterances, audios, config.pauses)
@@ -108,7 +115,7 @@ def build_episode(
             write_tags(staging, episode_tags(script, config), timeline.chapters)
             write_text_atomic(folder / SCRIPT_FILE, script_to_yaml(script))
             mp3 = folder / EPISODE_FILE
-            staging.replace(mp3)  # atomic: the old episode stays whole until this moment
+            replace_file(staging, mp3)
     finally:
         staging.unlink(missing_ok=True)
     return BuildResult(

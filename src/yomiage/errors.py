@@ -25,3 +25,7 @@ class SynthesisError(YomiageError):
 
 class AudioError(YomiageError):
     """Assembling, mastering, encoding or tagging the audio failed."""
+
+
+class OutputError(YomiageError):
+    """The episode folder, or a file in it, cannot be created or written."""

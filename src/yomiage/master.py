@@ -17,7 +17,8 @@ from __future__ import annotations
 import math
 import tempfile
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -29,15 +30,15 @@ from scipy.signal import firwin, upfirdn
 
 from yomiage.audio import Samples
 from yomiage.config import MasterSettings
-from yomiage.errors import AudioError
-from yomiage.ffmpeg import decode_to_samples, ffmpeg_exe
+from yomiage.errors import AudioError, OutputError
+from yomiage.ffmpeg import decode_to_samples, run_ffmpeg
 from yomiage.loudness import STEP_S, Energies, integrated_lufs, loudness_lufs, step_energies
 
 MASTER_RATE = 44_100
 LIMITER_WINDOW_S = 0.010  # attack and release of the limiter's gain
 # Room left under the true-peak target for inter-sample peaks and MP3 coding
-# noise (about 2 dB at 96 kbps for Open JTalk's voice); checked after encoding.
-FIRST_MARGIN_DB = 2.5
+# noise (2 to 2.5 dB at 96 kbps for Open JTalk's voice); checked after encoding.
+FIRST_MARGIN_DB = 3.0
 MAX_ENCODES = 3
 MAX_LIMIT_PASSES = 4
 LOUDNESS_TOLERANCE_LU = 0.2
@@ -59,6 +60,11 @@ class MasterReport:
     loudness_lufs: float  # measured on the decoded MP3
     true_peak_dbtp: float  # measured on the decoded MP3
     encodes: int
+    peak_ceiling_dbtp: float  # what the true peak had to stay under
+
+    @property
+    def peak_held(self) -> bool:
+        return self.true_peak_dbtp <= self.peak_ceiling_dbtp
 
 
 def master_to_mp3(
@@ -73,7 +79,9 @@ def master_to_mp3(
         if peak <= settings.true_peak_dbtp or encodes == MAX_ENCODES:
             break
         margin += peak - settings.true_peak_dbtp + 0.2
-    return MasterReport(tuple(gains), loudness_lufs(decoded, MASTER_RATE), peak, encodes)
+    return MasterReport(
+        tuple(gains), loudness_lufs(decoded, MASTER_RATE), peak, encodes, settings.true_peak_dbtp
+    )
 
 
 def _limit_and_encode(
@@ -215,9 +223,11 @@ def codec_gain(bitrate_kbps: int) -> float:
 
 
 def export_mp3(samples: Samples, path: Path, settings: MasterSettings, gain: float = 1.0) -> None:
-    """Encode `samples` times `gain` through pydub and the imageio-ffmpeg binary.
+    """Encode `samples` times `gain` to an MP3: CBR, 44.1 kHz, Xing/Info header, no tag.
 
-    CBR at the set bitrate, 44.1 kHz, with the Xing/Info header and no tag.
+    pydub writes the PCM as a WAV file; the imageio-ffmpeg binary encodes it.
+    (pydub's own MP3 export goes through temporary files that it leaves behind
+    when ffmpeg fails, and reports ffmpeg's errors without their cause.)
     """
     peak = float(np.abs(samples).max()) * gain if len(samples) else 0.0
     if peak > 1.0:  # mastering keeps peaks below full scale; never clip silently
@@ -226,26 +236,37 @@ def export_mp3(samples: Samples, path: Path, settings: MasterSettings, gain: flo
     segment = _pydub().AudioSegment(
         data=pcm.tobytes(), sample_width=2, frame_rate=MASTER_RATE, channels=1
     )
-    parameters = [
-        "-ac", str(settings.channels),
-        "-write_xing", "1",  # the "Info" frame: exact seeking in CBR files
-        "-id3v2_version", "0",  # mutagen writes the one tag, ID3v2.3, afterwards
-    ]  # fmt: skip
-    try:
-        segment.export(
-            str(path), format="mp3", bitrate=f"{settings.bitrate_kbps}k", parameters=parameters
+    del pcm
+    with _scratch_folder(path.parent) as folder:
+        wav = folder / "episode.wav"
+        segment.export(str(wav), format="wav")
+        del segment
+        encode = ["-y", "-i", str(wav), "-ac", str(settings.channels)]
+        encode += ["-codec:a", "libmp3lame", "-b:a", f"{settings.bitrate_kbps}k"]  # CBR
+        encode += ["-write_xing", "1"]  # the "Info" frame: exact seeking in CBR files
+        encode += ["-id3v2_version", "0"]  # mutagen writes the one tag, ID3v2.3, afterwards
+        run_ffmpeg(
+            [*encode, "-f", "mp3", str(path)],
+            what=f"{path}: MP3 encoding",
         )
-    except Exception as exc:  # pydub raises CouldntEncodeError or OSError with ffmpeg's text
-        lines = str(exc).strip().splitlines()
-        raise AudioError(f"{path}: MP3 encoding failed ({lines[-1] if lines else exc})") from exc
+
+
+@contextmanager
+def _scratch_folder(beside: Path) -> Iterator[Path]:
+    """A temporary folder next to the output (not in /tmp, which may be small), always removed."""
+    try:
+        scratch = tempfile.TemporaryDirectory(dir=beside, prefix=".yomiage-")
+    except OSError as exc:
+        raise OutputError(f"{beside}: cannot write ({exc.strerror})") from None
+    with scratch as folder:
+        yield Path(folder)
 
 
 def _pydub() -> ModuleType:
-    """pydub, pointed at the bundled ffmpeg before it looks for one on PATH (and warns)."""
+    """pydub, imported without its warning that no ffmpeg is on PATH (we bring our own)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # "Couldn't find ffmpeg"
         warnings.simplefilter("ignore", DeprecationWarning)  # audioop, on Python 3.12
         import pydub
-    pydub.AudioSegment.converter = ffmpeg_exe()
     module: ModuleType = pydub
     return module

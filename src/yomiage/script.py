@@ -8,7 +8,6 @@ outro. The script is written to script.yaml so a person can read and edit it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import yaml
 
@@ -36,15 +35,19 @@ class Script:
 
 def build_script(document: Document, config: Config) -> Script:
     settings = config.script
+    show, host = config.show.name, config.show.host
     body = [
-        _with_lead(settings, title, role, paras) for title, role, paras in _body(document, settings)
+        _with_lead(
+            settings.chapter_lead.format(show=show, host=host, title=title), title, role, paras
+        )
+        for title, role, paras in _body(document, settings)
     ]
     title = config.episode.title or document.title
     fields = {
-        "show": config.show.name,
-        "host": config.show.host,
+        "show": show,
+        "host": host,
         "title": title,
-        "chapter_list": "、".join(f"「{chapter_title}」" for chapter_title, _, _ in body),
+        "chapter_list": _chapter_list([chapter_title for chapter_title, _, _ in body]),
         "chapter_count": str(len(body)),
     }
     fields["source"] = config.episode.source or settings.source_phrase.format(**fields)
@@ -60,6 +63,15 @@ def build_script(document: Document, config: Config) -> Script:
     )
     description = config.episode.description or _describe(document)
     return Script(title=title, description=description, chapters=chapters)
+
+
+# The intro previews at most this many chapter titles, then says など.
+PREVIEW_TITLES = 5
+
+
+def _chapter_list(titles: list[str]) -> str:
+    listed = "、".join(f"「{t}」" for t in titles[:PREVIEW_TITLES])
+    return listed + ("など" if len(titles) > PREVIEW_TITLES else "")
 
 
 def _body(document: Document, settings: ScriptSettings) -> list[tuple[str, str, tuple[str, ...]]]:
@@ -97,10 +109,9 @@ def _split_headingless(
 
 
 def _with_lead(
-    settings: ScriptSettings, title: str, role: str, paragraphs: tuple[str, ...]
+    lead: str, title: str, role: str, paragraphs: tuple[str, ...]
 ) -> tuple[str, str, tuple[str, ...]]:
     """Say the chapter's title before its text, so a listener knows where they are."""
-    lead = settings.chapter_lead.format(title=title) if settings.chapter_lead else ""
     return title, role, (lead, *paragraphs) if lead.strip() else paragraphs
 
 
@@ -154,10 +165,3 @@ def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
 
 
 _ScriptDumper.add_representer(str, _represent_text)
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write a whole file or nothing: a reader never sees half of it."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)

@@ -60,7 +60,7 @@ class OpenJTalkEngine:
 
     def __init__(self, voice: VoiceSettings, workers: int = 0) -> None:
         self.voice = voice
-        self.workers = workers or len(os.sched_getaffinity(0))
+        self.workers = workers or usable_cores()
 
     @classmethod
     def from_config(cls, config: Config) -> OpenJTalkEngine:
@@ -113,6 +113,13 @@ class OpenJTalkEngine:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+def usable_cores() -> int:
+    """Cores this process may run on (sched_getaffinity is Linux-only)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def _process_context() -> BaseContext:
     """fork where it is safe, spawn elsewhere.
 
@@ -133,6 +140,6 @@ def _audio_of(request: _Request, produce: Callable[[], tuple[Samples, int]]) -> 
         raise SynthesisError(f"Open JTalk worker process died ({exc})") from exc
     except Exception as exc:  # pyopenjtalk raises plain RuntimeError/ValueError
         raise SynthesisError(f"Open JTalk failed on 「{request.text[:40]}」: {exc}") from exc
-    if len(samples) == 0:
-        raise SynthesisError(f"Open JTalk produced no audio for 「{request.text[:40]}」")
+    # Text Open JTalk cannot pronounce (a stray symbol) comes back empty: that
+    # is silence to skip, not a failure.
     return Audio(samples=samples, rate=rate)

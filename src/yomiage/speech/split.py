@@ -15,7 +15,10 @@ import unicodedata
 _SENTENCE_END = re.compile(r"[。．！？!?]+[」』）)】〉》\"'’”]*|\n+")
 _CLOSERS = "」』）)】〉》\"'’”"
 _COMMA_CUT = re.compile(r"(?<=[、，,])")
-_SPEAKABLE = re.compile(r"[^\W_]")  # a letter, digit, kana or kanji
+# What Open JTalk can pronounce: kana (not the bare length mark ー or ・), kanji,
+# Latin letters and digits. Other scripts (Hangul, Cyrillic, accented letters)
+# and marks such as 々 or ー on their own come out as silence.
+_SPEAKABLE = re.compile(r"[ぁ-ゖァ-ヺ一-鿿㐀-䶿A-Za-z0-9]")
 
 MAX_SENTENCE_CHARS = 90
 

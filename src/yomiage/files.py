@@ -1,0 +1,51 @@
+"""Writing into the episode folder: whole files or nothing, and errors that name the path."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from yomiage.errors import OutputError
+
+
+def ensure_folder(folder: Path) -> Path:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise OutputError(f"{folder}: a file stands where the episode folder should be") from None
+    except OSError as exc:
+        raise OutputError(f"{folder}: cannot create the episode folder ({exc.strerror})") from None
+    return folder
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write a whole file or nothing: a reader never sees half of it."""
+    try:
+        handle, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+        )
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write ({exc.strerror})") from None
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise OutputError(f"{path}: cannot write ({exc.strerror})") from None
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def replace_file(staging: Path, final: Path) -> None:
+    """Move a finished file into place in one step; the old one stays whole until then."""
+    try:
+        staging.replace(final)
+    except OSError as exc:
+        raise OutputError(f"{final}: cannot replace the episode ({exc.strerror})") from None
