@@ -22,9 +22,15 @@ class FakeEngine:
 
     name = "fake"
 
-    def __init__(self, rate: int = 24_000, fail_after: int | None = None) -> None:
+    def __init__(
+        self,
+        rate: int = 24_000,
+        fail_after: int | None = None,
+        silent: frozenset[str] = frozenset(),
+    ) -> None:
         self.rate = rate
         self.fail_after = fail_after
+        self.silent = silent  # texts it "cannot pronounce": empty audio, as Open JTalk gives
         self.calls: list[str] = []
 
     def identity(self) -> str:
@@ -35,7 +41,10 @@ class FakeEngine:
             if self.fail_after is not None and len(self.calls) >= self.fail_after:
                 raise SynthesisError(f"fake engine failed on 「{text[:20]}」")
             self.calls.append(text)
-            yield index, Audio(speechlike(text, self.rate), self.rate)
+            samples = (
+                np.zeros(0, np.float32) if text in self.silent else speechlike(text, self.rate)
+            )
+            yield index, Audio(samples, self.rate)
 
 
 def speechlike(text: str, rate: int) -> np.ndarray:

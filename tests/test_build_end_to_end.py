@@ -116,3 +116,16 @@ def test_chapter_levels_are_even(built: BuildResult) -> None:
     for chapter in built.timeline.chapters:
         span = audio[int(chapter.start_ms * 44.1) : int(chapter.end_ms * 44.1)]
         assert abs(loudness_lufs(span, 44_100) - -16.0) <= 1.0, chapter.title
+
+
+def test_text_open_jtalk_cannot_say_is_skipped_not_fatal(tmp_path: Path) -> None:
+    """A separator or a foreign-script line must not stop the build."""
+    source = tmp_path / "odd.md"
+    source.write_text(
+        "# 記事\n\n## 本文\n\n最初の文です。\n\n々々々\n\n안녕하세요\n\n最後の文です。\n",
+        encoding="utf-8",
+    )
+    result = build_episode(source, load_config(), tmp_path / "out")
+    spoken = [s.text for s in result.timeline.sentences]
+    assert "最初の文です。" in spoken and "最後の文です。" in spoken
+    assert not any("々" in s or "안" in s for s in spoken)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -116,7 +115,6 @@ def test_settings_change_the_folder_name(tmp_path: Path) -> None:
     source = _article(tmp_path)
     result = build_episode(source, load_config(settings), tmp_path / "out", engine=FakeEngine())
     assert result.mp3 == tmp_path / "out" / "my-show-01" / "episode.mp3"
-    shutil.rmtree(tmp_path / "out")
 
 
 def test_cover_from_settings_is_embedded_as_front_cover(tmp_path: Path) -> None:
@@ -134,3 +132,38 @@ def test_cover_from_settings_is_embedded_as_front_cover(tmp_path: Path) -> None:
     )
     [picture] = ID3(result.mp3).getall("APIC")
     assert (picture.type, picture.mime, picture.data) == (3, "image/png", png)
+
+
+def test_output_that_cannot_be_written_is_one_clear_error(tmp_path: Path) -> None:
+    from yomiage.errors import OutputError
+
+    blocker = tmp_path / "out"
+    blocker.write_text("a file, not a folder", encoding="utf-8")
+    with pytest.raises(OutputError, match="cannot create the episode folder"):
+        build_episode(_article(tmp_path), load_config(), blocker, engine=FakeEngine())
+    (tmp_path / "out2").mkdir()
+    (tmp_path / "out2" / "article").write_text("where the folder should be", encoding="utf-8")
+    with pytest.raises(OutputError, match="a file stands where the episode folder should be"):
+        build_episode(_article(tmp_path), load_config(), tmp_path / "out2", engine=FakeEngine())
+
+
+def test_intro_previews_at_most_five_chapters(tmp_path: Path) -> None:
+    source = tmp_path / "long.md"
+    sections = "".join(f"## 話題{n}\n\n{n}番目の話です。\n\n" for n in range(1, 9))
+    source.write_text("# 長い記事\n\n" + sections, encoding="utf-8")
+    script = build_script(read_source(source), load_config())
+    intro = "".join(script.chapters[0].paragraphs)
+    assert "「話題5」など" in intro and "話題6" not in intro
+    assert "全8パート" in intro
+
+
+def test_a_sentence_the_engine_cannot_say_is_left_out(tmp_path: Path) -> None:
+    engine = FakeEngine(silent=frozenset({"二つ目。"}))
+    result = build_episode(_article(tmp_path), load_config(), tmp_path / "out", engine=engine)
+    spoken = [s.text for s in result.timeline.sentences]
+    assert "二つ目。" in engine.calls and "二つ目。" not in spoken
+    assert "一つ目。" in spoken and "三つ目。" in spoken
+    gap = result.timeline.sentences[spoken.index("三つ目。")].start_ms - (
+        result.timeline.sentences[spoken.index("一つ目。")].end_ms
+    )
+    assert gap == load_config().pauses.sentence_ms  # no double pause where it was

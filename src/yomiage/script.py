@@ -148,7 +148,8 @@ def script_to_yaml(script: Script) -> str:
         ],
     }
     header = (
-        "# yomiage episode script: edit the text of any chapter, then build this folder again.\n"
+        "# yomiage episode script: what the episode says, chapter by chapter.\n"
+        "# Written anew by every `yomiage build`: edits here are not read back yet.\n"
         "# Each paragraph is one item; sentences are cut at 。！？ and line breaks.\n"
     )
     body = yaml.dump(data, Dumper=_ScriptDumper, allow_unicode=True, sort_keys=False, width=10_000)
