@@ -167,3 +167,29 @@ def test_a_sentence_the_engine_cannot_say_is_left_out(tmp_path: Path) -> None:
         result.timeline.sentences[spoken.index("一つ目。")].end_ms
     )
     assert gap == load_config().pauses.sentence_ms  # no double pause where it was
+
+
+def test_a_failed_encode_leaves_no_scraps_and_the_old_episode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from yomiage.errors import AudioError
+    from yomiage.ffmpeg import ffmpeg_exe
+
+    out = tmp_path / "out"
+    first = build_episode(_article(tmp_path), load_config(), out, engine=FakeEngine())
+    before = first.mp3.read_bytes()
+    monkeypatch.setenv("YOMIAGE_FFMPEG", "/bin/false")  # an ffmpeg that always fails
+    ffmpeg_exe.cache_clear()
+    try:
+        with pytest.raises(AudioError, match="ffmpeg failed"):
+            build_episode(_article(tmp_path, "六つ目。"), load_config(), out, engine=FakeEngine())
+    finally:
+        monkeypatch.delenv("YOMIAGE_FFMPEG")
+        ffmpeg_exe.cache_clear()
+    assert first.mp3.read_bytes() == before
+    leftovers = [
+        p.name
+        for p in first.mp3.parent.iterdir()
+        if p.name.startswith(".") and p.name != SEGMENTS_DIR
+    ]
+    assert leftovers == []
