@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn, Optional
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -35,7 +35,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     version: Annotated[
-        Optional[bool],  # noqa: UP045 - typer reads the annotation at run time on 3.10
+        bool | None,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = None,
 ) -> None:
@@ -48,12 +48,12 @@ def build(
         Path, typer.Argument(help="The article: plain text (.txt) or Markdown (.md).")
     ],
     config_file: Annotated[
-        Optional[Path],  # noqa: UP045
+        Path | None,
         typer.Option("--config", "-c", help="Episode settings (YAML) over the defaults."),
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for episodes.")] = Path("output"),
     engine: Annotated[
-        Optional[str],  # noqa: UP045
+        str | None,
         typer.Option("--engine", "-e", help=f"Speech engine: {', '.join(ENGINES)}."),
     ] = None,
 ) -> None:

@@ -157,6 +157,7 @@ def synthesize(
     identity = engine.identity()
     keys = [segment_key(identity, u.text) for u in utterances]
     audios: list[Audio | None] = [cache.get(key) for key in keys]
+    audios = [None if a is None else resample(a, MASTER_RATE) for a in audios]  # a no-op today
     # The same sentence may recur (a refrain, a repeated heading): speak it once.
     missing: dict[str, list[int]] = {}
     for index, audio in enumerate(audios):
