@@ -173,6 +173,31 @@ def test_binary_file_is_refused_with_its_path(tmp_path: Path) -> None:
 LATIN1_THAT_DECODES_AS_CP932 = b"Gro\xdfe Stra\xdfe \xbbZitat\xab"
 
 
+def test_euc_jp_decodes() -> None:
+    text = "昔のブログ\n\nこれはEUC-JPで保存された記事です。\n"
+    assert decode_source(text.encode("euc_jp"), "old.txt") == text
+
+
+@pytest.mark.parametrize(
+    ("bom", "encoding", "codec"),
+    [
+        (b"\xff\xfe", "UTF-16", "utf-16-le"),
+        (b"\xfe\xff", "UTF-16", "utf-16-be"),
+        (b"\xff\xfe\x00\x00", "UTF-32", "utf-32-le"),
+    ],
+    ids=["utf16-le", "utf16-be", "utf32-le"],
+)
+def test_utf16_is_named_not_called_binary(
+    tmp_path: Path, bom: bytes, encoding: str, codec: str
+) -> None:
+    """Windows Notepad's "Unicode" is UTF-16 with a BOM: full of NUL bytes, but text."""
+    path = tmp_path / "notepad.txt"
+    path.write_bytes(bom + "タイトル\r\n\r\n本文です。\r\n".encode(codec))
+    with pytest.raises(SourceError) as error:
+        read_source(path)
+    assert str(error.value) == f"{path}: {encoding} text is not supported; save it as UTF-8"
+
+
 @pytest.mark.parametrize(
     "data",
     [
@@ -186,7 +211,7 @@ def test_undecodable_bytes_are_refused(data: bytes) -> None:
     with pytest.raises(SourceError) as error:
         decode_source(data, "notes.txt")
     assert str(error.value) == (
-        "notes.txt: cannot decode the text (expected UTF-8 or Shift_JIS/CP932)"
+        "notes.txt: cannot decode the text (expected UTF-8, Shift_JIS/CP932 or EUC-JP)"
     )
 
 
@@ -208,7 +233,21 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_directory_is_not_a_file(tmp_path: Path) -> None:
     with pytest.raises(SourceError) as error:
         read_source(tmp_path)
-    assert str(error.value) == f"{tmp_path}: no such file"
+    assert str(error.value) == f"{tmp_path}: is a folder, not a file"
+
+
+def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Simulated: the tests may run as root, who can read a chmod 000 file."""
+    path = tmp_path / "locked.txt"
+    path.write_text("タイトル\n\n本文です。\n", encoding="utf-8")
+
+    def refuse(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    with pytest.raises(SourceError) as error:
+        read_source(path)
+    assert str(error.value) == f"{path}: cannot read (Permission denied)"
 
 
 @pytest.mark.parametrize(
@@ -228,9 +267,53 @@ def test_empty_documents(tmp_path: Path, name: str, content: str) -> None:
     assert str(error.value) == f"{path}: the document is empty (no text to read aloud)"
 
 
-def test_title_alone_is_empty() -> None:
-    with pytest.raises(SourceError, match=r"^<text>: the document is empty"):
-        parse_text("タイトルだけ\n", markdown=False)
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("title.txt", "タイトルだけ\n"),
+        ("title.md", "# タイトルだけ\n\n![画像](a.png)\n"),
+        ("front.md", "---\ntitle: 題名\n---\n\n<!-- 下書き -->\n"),
+    ],
+)
+def test_title_alone(tmp_path: Path, name: str, content: str) -> None:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(SourceError) as error:
+        read_source(path)
+    assert str(error.value) == f"{path}: only a title, no text to read aloud"
+
+
+@pytest.mark.parametrize("markdown", [False, True], ids=["text", "markdown"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "今日は近所の図書館で一日中本を読んで過ごしましたが、窓際の席はとても静かで思ったより集中できました",
+        "短い記事です。",
+    ],
+    ids=["long", "sentence"],
+)
+def test_one_paragraph_article_is_named_after_the_file(markdown: bool, line: str) -> None:
+    """A lone line of prose is the article, not its title."""
+    document = parse_text(f"{line}\n", markdown=markdown, name="blog/2024-05-03-diary.txt")
+    assert document.title == "2024-05-03-diary"
+    assert [(s.heading, s.line, s.paragraphs) for s in document.sections] == [(None, 1, (line,))]
+
+
+def test_first_line_ending_in_a_full_stop_is_not_the_title() -> None:
+    text = "今日は雨でした。\n傘を忘れました。\n\n明日は晴れるそうです。\n"
+    document = parse_text(text, markdown=False, name="rain.txt")
+    assert document.title == "rain"
+    assert document.sections[0].paragraphs == (
+        "今日は雨でした。\n傘を忘れました。",
+        "明日は晴れるそうです。",
+    )
+
+
+def test_long_title_with_text_under_it_stays_the_title() -> None:
+    title = "【保存版】在宅勤務を三年続けて分かった、仕事場の作り方と一日のリズムの整え方のすべて"
+    assert len(title) > 40
+    document = parse_text(f"{title}\n\n本文です。\n", markdown=False)
+    assert document.title == title
 
 
 def test_invalid_front_matter(tmp_path: Path) -> None:
@@ -241,9 +324,13 @@ def test_invalid_front_matter(tmp_path: Path) -> None:
 
 
 def test_text_between_two_rules_is_not_front_matter() -> None:
-    document = parse_text("---\n区切りの間の本文です。\n---\n\n後ろの本文です。\n", markdown=True)
-    assert document.title == "区切りの間の本文です。"
-    assert [(s.line, s.paragraphs) for s in document.sections] == [(5, ("後ろの本文です。",))]
+    text = "---\n区切りの間の本文です。\n---\n\n後ろの本文です。\n"
+    document = parse_text(text, markdown=True, name="rules.md")
+    # A sentence over "---" is a paragraph and a rule, though CommonMark reads a heading.
+    assert document.title == "rules"
+    assert [(s.heading, s.line, s.paragraphs) for s in document.sections] == [
+        (None, 2, ("区切りの間の本文です。", "後ろの本文です。"))
+    ]
 
 
 # ---------------------------------------------------------------- chrome
@@ -320,6 +407,77 @@ def test_marked_line_on_top_of_its_paragraph_is_a_heading() -> None:
     assert _plain(text) == [("第2章 準備", ("道具をそろえます。",)), ("手順", ("順に進めます。",))]
 
 
+@pytest.mark.parametrize(
+    "separator",
+    [
+        "ーーーーーーーー",
+        "――――",
+        "＝＝＝",
+        "======",
+        "-----",
+        "・・・・",
+        "＊＊＊",
+        "***",
+        "〜〜〜〜",
+        "* * *",
+    ],
+)
+def test_separator_lines_are_never_read_nor_headings(separator: str) -> None:
+    text = (
+        f"タイトル\n\n本文です。\n{separator}\n続きです。\n\n{separator}\n\n"
+        f"{separator}\nまとめ\n{separator}\n最後です。\n"
+    )
+    assert _plain(text) == [
+        (None, ("本文です。", "続きです。")),
+        ("まとめ", ("最後です。",)),
+    ]
+
+
+def test_short_lines_in_a_row_are_all_kept() -> None:
+    text = (
+        "映画を観てきた話\n\nこんにちは、山田です\n\n今日は先週観た映画の話をします\n\n"
+        "ネタバレなしで感想を書きます。とても良かった。\n"
+    )
+    document = parse_text(text, markdown=False)
+    assert document.title == "映画を観てきた話"
+    spoken = [s.heading for s in document.sections] + [
+        p for s in document.sections for p in s.paragraphs
+    ]
+    for line in text.split("\n")[1:]:
+        assert not line or line in spoken
+    assert [(s.heading, s.line, s.paragraphs) for s in document.sections] == [
+        (None, 3, ("こんにちは、山田です",)),
+        ("今日は先週観た映画の話をします", 5, ("ネタバレなしで感想を書きます。とても良かった。",)),
+    ]
+
+
+def test_empty_heading_stays_in_reading_order() -> None:
+    text = "タイトル\n\n■ 前半\n前半の本文です。\n\n■ 後半\n\n■ 後半その一\n本文です。\n"
+    assert _plain(text) == [
+        ("前半", ("前半の本文です。", "後半")),
+        ("後半その一", ("本文です。",)),
+    ]
+
+
+def test_hash_marked_line_is_a_heading_without_its_marks() -> None:
+    text = "# 題名\n\n## 準備\n道具をそろえます。\n\n#AI #ブログ\n"
+    document = parse_text(text, markdown=False)
+    assert document.title == "題名"
+    assert [(s.heading, s.paragraphs) for s in document.sections] == [
+        ("準備", ("道具をそろえます。",))
+    ]
+
+
+def test_table_of_contents_is_not_read() -> None:
+    text = "タイトル\n\n目次\n\nはじめに\n使い方\n\nはじめに\n\n本文です。\n"
+    assert _plain(text) == [("はじめに", ("本文です。",))]
+
+
+def test_hatena_markers_and_emptied_brackets_go() -> None:
+    text = "タイトル\n\n[:contents]\n\n詳しくは[https://example.com/a:embed:cite]と「https://x.jp」へ。\n"
+    assert _plain(text) == [(None, ("詳しくはとへ。",))]
+
+
 def test_related_links_end_at_the_next_heading_with_text() -> None:
     text = (
         "タイトル\n\n本文です。\n\nあわせて読みたい\n\n記事A｜著者\nhttps://note.com/a\n\n"
@@ -379,6 +537,11 @@ def _markdown(text: str) -> list[tuple[str | None, tuple[str, ...]]]:
         ("<b>タグ</b>は消え、&amp; は & になる", "タグは消え、& は & になる"),
         ("注釈つき[^1]の文と\\*エスケープ\\*", "注釈つきの文と*エスケープ*"),
         ("[リンク](https://a.example)と![画像](b.png)と<https://c.example>", "リンクとと"),
+        ("**「強調」**と『*書名*』と__「下線」__", "「強調」と『書名』と「下線」"),  # CJK flanking
+        ("\\*星\\*と`**code**`と\\_下\\_はそのまま", "*星*と**code**と_下_はそのまま"),
+        ("本文<script>alert(1)</script>です<!-- メモ -->。", "本文です。"),
+        ("一行目<br>二行目", "一行目\n二行目"),
+        ("詳しくは https://a.example/x_y を見て www.b.example も", "詳しくはを見ても"),
     ],
 )
 def test_inline_markup(line: str, spoken: str) -> None:
@@ -386,11 +549,11 @@ def test_inline_markup(line: str, spoken: str) -> None:
 
 
 def test_markdown_suffix_is_case_insensitive(tmp_path: Path) -> None:
-    text = "# 題名\n\n本文です。\n"
+    text = "# 題名\n\n**本文**です。\n"
     (tmp_path / "a.MARKDOWN").write_text(text, encoding="utf-8")
     (tmp_path / "a.txt").write_text(text, encoding="utf-8")
-    assert read_source(tmp_path / "a.MARKDOWN").title == "題名"
-    assert read_source(tmp_path / "a.txt").title == "# 題名"
+    assert read_source(tmp_path / "a.MARKDOWN").sections[0].paragraphs == ("本文です。",)
+    assert read_source(tmp_path / "a.txt").sections[0].paragraphs == ("**本文**です。",)
 
 
 def test_unclosed_fence_hides_the_rest() -> None:
@@ -407,3 +570,99 @@ def test_without_h1_the_first_line_is_the_title() -> None:
         (None, 2, ("二行目の本文です。",)),
         ("節", 4, ("節の本文です。",)),
     ]
+
+
+def test_setext_headings() -> None:
+    text = "題名\n===\n\n本文です。\n\n節の見出し\n---\n\n節の本文です。\n"
+    document = parse_text(text, markdown=True)
+    assert document.title == "題名"
+    assert [(s.heading, s.line, s.paragraphs) for s in document.sections] == [
+        (None, 4, ("本文です。",)),
+        ("節の見出し", 6, ("節の本文です。",)),
+    ]
+
+
+def test_code_is_never_read_even_inside_lists() -> None:
+    text = (
+        "# タイトル\n\n- 手順です\n\n  ```sh\n  rm -rf build\n  ```\n"
+        "- 次の手順\n\n      make install\n\n- 最後\n\n段落です。\n\n    インデントされたコード\n"
+    )
+    assert _markdown(text) == [(None, ("手順です\n次の手順\n最後", "段落です。"))]
+
+
+def test_html_blocks_are_never_read() -> None:
+    text = (
+        "# タイトル\n\n<script>\nvar a = 1;\n\nvar b = 2;\n</script>\n\n"
+        "<style>\np { color: red }\n</style>\n\n<!--\n下書きのメモ\n\nまだ非公開\n-->\n\n"
+        '<div align="center">\n<img src="a.png">\n</div>\n\n本文です。\n'
+    )
+    assert _markdown(text) == [(None, ("本文です。",))]
+
+
+def test_blocks_of_every_kind() -> None:
+    text = (
+        "# タイトル\n\n> 引用の一行目です。\n> 二行目です。\n\n***\n\n"
+        "1. 一つ目\n   - 入れ子の項目\n2. [x] 済んだこと\n\n"
+        "| 年 | 件数 |\n|---|---:|\n| 2024 | 12 |\n|  | 3 |\n\n"
+        "前の段落です。\nーーーー\n後の段落です。\n"
+    )
+    assert _markdown(text) == [
+        (
+            None,
+            (
+                "引用の一行目です。\n二行目です。",
+                "一つ目\n入れ子の項目\n済んだこと",
+                "年、件数\n2024、12\n3",
+                "前の段落です。",
+                "後の段落です。",
+            ),
+        )
+    ]
+
+
+def test_sentence_above_dashes_is_a_paragraph_and_a_rule() -> None:
+    text = "# タイトル\n\n最初の段落です。\n---\n\n次の段落です。\n"
+    assert _markdown(text) == [(None, ("最初の段落です。", "次の段落です。"))]
+
+
+def test_footnotes_and_zenn_boxes() -> None:
+    text = (
+        "# タイトル\n\n本文です[^1]。\n\n:::message alert\n大事なことです。\n:::\n\n"
+        ":::details 答え\n答えは42です。\n:::\n\n@[card](https://zenn.dev/x)\n\n"
+        "[^1]:補足の注釈です。\n"
+    )
+    assert _markdown(text) == [
+        (None, ("本文です。", "大事なことです。", "答え\n答えは42です。", "補足の注釈です。"))
+    ]
+
+
+def test_h1_on_top_beats_the_front_matter_title() -> None:
+    text = "---\ntitle: 前付けの題\n---\n\n# 本文の題\n\n本文です。\n\n## 節\n\n節の本文です。\n"
+    document = parse_text(text, markdown=True)
+    assert document.title == "本文の題"
+    assert [(s.heading, s.line) for s in document.sections] == [(None, 7), ("節", 9)]
+    later_h1 = parse_text("---\ntitle: 前付けの題\n---\n\n本文です。\n", markdown=True)
+    assert later_h1.title == "前付けの題"
+
+
+def test_h1_sections_under_a_front_matter_title() -> None:
+    """Zenn style: the title in front matter, the body cut by # headings."""
+    text = "---\ntitle: 記事の題\n---\n\n# はじめに\n\n本文です。\n\n# まとめ\n\n以上です。\n"
+    document = parse_text(text, markdown=True)
+    assert document.title == "記事の題"
+    assert [(s.heading, s.line) for s in document.sections] == [("はじめに", 5), ("まとめ", 9)]
+
+
+def test_a_lower_heading_on_top_is_not_the_title() -> None:
+    text = "## はじめに\n\n本文です。\n\n## おわりに\n\n以上です。\n"
+    document = parse_text(text, markdown=True, name="posts/my-first-post.md")
+    assert document.title == "my-first-post"
+    assert [(s.heading, s.line) for s in document.sections] == [
+        ("はじめに", 1),
+        ("おわりに", 5),
+    ]
+
+
+def test_markdown_empty_heading_is_kept() -> None:
+    text = "# タイトル\n\n## 第一部\n\n## 準備\n\n本文です。\n"
+    assert _markdown(text) == [(None, ("第一部",)), ("準備", ("本文です。",))]

@@ -1,0 +1,197 @@
+"""Plain text -> blocks, and the line model and line rules Markdown shares with it.
+
+Plain text is the base format: markdown.py renders every Markdown block down to
+plain lines, and both then go through the same tidying (URLs cut out) and the
+same tables from `data/chrome.yaml` (page chrome, separators, related links).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+import yaml
+
+from yomiage.errors import ConfigError, SourceError
+
+MAX_HEADING_CHARS = 40  # a plain-text line longer than this is prose, never a heading
+
+# A bare URL (or an autolink's <https://…>, or www.…), with the spaces around it.
+# Parentheses are left out so "サイト(https://…)" keeps its closing bracket (and both go).
+_URL = re.compile(r"[ \t]*<?(?:https?://|www\.)[A-Za-z0-9\-._~:/?#@!$&'*+,;=%]+>?[ \t]*")
+# Brackets left empty by a URL: "公式サイト（https://…）", "「https://…」", Hatena's
+# "[https://…:embed:cite]" (the URL pattern eats the ":embed:cite" too).
+_EMPTY_BRACKETS = re.compile(r"[（(\[［「【]\s*[）)\]］」】]")
+_SPACES = re.compile(r"[ \t]+")
+_SENTENCE_END = re.compile(r"[。．！？!?.：:、,][」』）)]*$")
+# A line ending in 。 is prose, never a title ("！" and "？" end many blog titles).
+_PROSE = re.compile(r"[。．][」』）)]*$")
+# Plain-text lines that announce a heading even without a blank line after them.
+_HEADING_MARKER = re.compile(
+    r"^([■□●◆◇▼▽★☆◎]|#{1,6}[ \t\u3000]+\S|【[^】]+】$|第[0-9０-９一二三四五六七八九十]+[章節部回])"
+)
+# Marks made for the eye, not the ear: "■ 背景" -> "背景", "## 背景" -> "背景".
+_MARKER_SYMBOL = re.compile(r"^([■□●◆◇▼▽★☆◎]|#{1,6}(?=[ \t\u3000]))\s*")
+_BRACKETED = re.compile(r"【([^】]+)】")
+
+
+@dataclass(frozen=True)
+class Line:
+    number: int  # 1-based, in the original file
+    text: str
+
+
+@dataclass(frozen=True)
+class Block:
+    """A heading (level 1-6) or a paragraph (level 0) on its way to a Section."""
+
+    lines: tuple[Line, ...]
+    level: int = 0
+    is_list: bool = False
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+    @property
+    def line(self) -> int:
+        return self.lines[0].number
+
+
+@dataclass(frozen=True)
+class LineRules:
+    """Whole-line patterns from chrome.yaml (plus the user's own chrome patterns)."""
+
+    chrome: tuple[re.Pattern[str], ...]
+    separators: tuple[re.Pattern[str], ...]
+
+    def is_chrome(self, line: str) -> bool:
+        return _matches(self.chrome, line)
+
+    def is_separator(self, line: str) -> bool:
+        """A decorative rule ("ーーーー", "＊＊＊"): dropped, and it ends a paragraph."""
+        return _matches(self.separators, line)
+
+
+def _matches(patterns: Sequence[re.Pattern[str]], line: str) -> bool:
+    return any(pattern.fullmatch(line.strip()) for pattern in patterns)
+
+
+# ---------------------------------------------------------------- tables
+
+
+def load_table(filename: str) -> dict[str, Any]:
+    resource = files("yomiage") / "data" / filename
+    table = yaml.safe_load(resource.read_text(encoding="utf-8"))
+    if not isinstance(table, dict):
+        raise ConfigError(f"{resource}: expected a mapping at the top level")
+    return table
+
+
+def compile_all(patterns: Sequence[str], where: str) -> tuple[re.Pattern[str], ...]:
+    try:
+        return tuple(re.compile(str(pattern), re.IGNORECASE) for pattern in patterns)
+    except re.error as error:
+        raise ConfigError(f"{where}: invalid pattern {error.pattern!r}: {error}") from error
+
+
+@cache
+def _chrome_table() -> tuple[LineRules, tuple[re.Pattern[str], ...]]:
+    table = load_table("chrome.yaml")
+    rules = LineRules(
+        compile_all(table["lines"], "chrome.yaml"),
+        compile_all(table["separators"], "chrome.yaml"),
+    )
+    return rules, compile_all(table["related_headings"], "chrome.yaml")
+
+
+def line_rules(extra_chrome_patterns: Sequence[str], name: str) -> LineRules:
+    """The shipped tables plus the user's chrome patterns (named in any error)."""
+    extra: list[re.Pattern[str]] = []
+    for pattern in extra_chrome_patterns:
+        try:
+            extra.append(re.compile(pattern, re.IGNORECASE))
+        except re.error as error:
+            raise SourceError(f"{name}: invalid chrome pattern {pattern!r}: {error}") from error
+    shipped = _chrome_table()[0]
+    return LineRules((*shipped.chrome, *extra), shipped.separators)
+
+
+def is_related_heading(text: str) -> bool:
+    short = len(text) <= MAX_HEADING_CHARS and "\n" not in text
+    return short and any(p.search(text) for p in _chrome_table()[1])
+
+
+def reads_as_prose(line: str) -> bool:
+    return _PROSE.search(line) is not None
+
+
+def tidy(text: str) -> str:
+    """Cut out URLs (never read letter by letter) and tidy the spaces."""
+    text = _URL.sub(lambda url: _gap(text, url), text)
+    return _SPACES.sub(" ", _EMPTY_BRACKETS.sub("", text)).strip()
+
+
+def _gap(text: str, url: re.Match[str]) -> str:
+    """What stays where a URL was: a space between English words, nothing in Japanese."""
+    before, after = text[url.start() - 1 : url.start()], text[url.end() : url.end() + 1]
+    return " " if (before + after).isascii() and before.strip() and after.strip() else ""
+
+
+# ---------------------------------------------------------------- plain text
+
+
+def plain_blocks(text: str, rules: LineRules) -> list[Block]:
+    """Paragraphs are runs of non-blank lines; short lone lines may be headings."""
+    groups = _line_groups(text, rules)
+    blocks: list[Block] = []
+    for index, group in enumerate(groups):
+        blocks.extend(_classify_group(group, followed=index + 1 < len(groups)))
+    return blocks
+
+
+def _line_groups(text: str, rules: LineRules) -> list[list[Line]]:
+    groups: list[list[Line]] = [[]]
+    for number, raw in enumerate(text.split("\n"), start=1):
+        line = tidy(raw)
+        # A separator ends the paragraph like a blank line; chrome and a lone URL
+        # vanish without splitting the paragraph around them.
+        if not raw.strip() or rules.is_separator(raw):
+            groups.append([])
+        elif line and not (rules.is_chrome(raw) or rules.is_chrome(line)):
+            groups[-1].append(Line(number, line))
+    return [group for group in groups if group]
+
+
+def _classify_group(group: list[Line], *, followed: bool) -> list[Block]:
+    """The plain-text heading rule. A short line (<= MAX_HEADING_CHARS) is a heading when
+    - it stands alone, does not end like a sentence (。！？.:、) and more text follows, or
+    - it stands alone and introduces related links ("あわせて読みたい"), or
+    - it starts with a marker (■ ● ◆ ▼ ## 【…】 第N章) and more text follows, even on
+      the next line (but not when the next line has a marker too: that is a bullet list)."""
+    first = group[0]
+    if len(first.text) > MAX_HEADING_CHARS:
+        return _paragraph(group)
+    lone = len(group) == 1
+    sentence = _SENTENCE_END.search(first.text) is not None
+    marked = _HEADING_MARKER.match(first.text) is not None
+    plain_heading = lone and ((followed and not sentence) or is_related_heading(first.text))
+    marked_heading = marked and (followed if lone else not _HEADING_MARKER.match(group[1].text))
+    if not (plain_heading or marked_heading):
+        return _paragraph(group)
+    heading = Block((Line(first.number, _heading_text(first.text)),), level=1)
+    return [heading, *_paragraph(group[1:])]
+
+
+def _heading_text(line: str) -> str:
+    text = _MARKER_SYMBOL.sub("", line)
+    bracketed = _BRACKETED.fullmatch(text)
+    return bracketed.group(1).strip() if bracketed else text
+
+
+def _paragraph(group: Sequence[Line]) -> list[Block]:
+    return [Block(tuple(group))] if group else []
