@@ -49,7 +49,13 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[list[str], str]]:
     (tmp / "typo.yaml").write_text("voice:\n  sped: 1.2\n", encoding="utf-8")
     (tmp / "fast.yaml").write_text("voice:\n  speed: 9\n", encoding="utf-8")
     ok = str(tmp / "ok.txt")
+    (tmp / "a-folder").mkdir()
+    (tmp / "a-file").write_text("not a folder", encoding="utf-8")
+    (tmp / "utf16.txt").write_bytes("記事\n\n本文です。\n".encode("utf-16"))
     return {
+        "folder as source": ([str(tmp / "a-folder")], "a-folder: is a folder, not a file"),
+        "utf-16 source": ([str(tmp / "utf16.txt")], "UTF-16 text is not supported"),
+        "out is a file": ([ok, "--out", str(tmp / "a-file")], "cannot create the episode folder"),
         "missing source": ([str(tmp / "nope.txt")], "nope.txt: no such file"),
         "empty source": ([str(tmp / "empty.txt")], "empty.txt: the document is empty"),
         "only page chrome": ([str(tmp / "chrome.txt")], "chrome.txt: the document is empty"),
@@ -75,6 +81,9 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[list[str], str]]:
 @pytest.mark.parametrize(
     "case",
     [
+        "folder as source",
+        "utf-16 source",
+        "out is a file",
         "missing source",
         "empty source",
         "only page chrome",
@@ -89,7 +98,9 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[list[str], str]]:
 )
 def test_bad_input_is_one_clear_line_and_a_nonzero_exit(tmp_path: Path, case: str) -> None:
     arguments, expected = _bad_inputs(tmp_path)[case]
-    code, out, err = _run("build", *arguments, "--out", str(tmp_path / "out"))
+    if "--out" not in arguments:
+        arguments = [*arguments, "--out", str(tmp_path / "out")]
+    code, out, err = _run("build", *arguments)
     assert code == 1
     assert out == ""
     lines = err.strip().splitlines()
