@@ -1,4 +1,4 @@
-"""Mastering: every chapter to the target loudness, a true-peak limiter, CBR MP3.
+"""Mastering: each chapter to the target loudness, peaks limited, a CBR MP3 checked.
 
 Each chapter is brought to the target loudness on its own (BS.1770, gated), so
 the episode as a whole lands on the target too, and a chapter keeps its level
