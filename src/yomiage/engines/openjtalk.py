@@ -124,8 +124,11 @@ def _process_context() -> BaseContext:
     """fork where it is safe, spawn elsewhere.
 
     fork starts a worker in milliseconds where spawn spends a second importing,
-    but it is only safe on Linux while this process runs a single thread: a lock
-    held by another thread would stay locked forever in the child.
+    but a lock held by another Python thread would stay locked forever in the
+    child, so fork is used only on Linux while no other Python thread runs (the
+    CLI's progress bar has no refresh thread for this reason). Native threads
+    of numpy's BLAS are fork-safe; Python 3.12+ still warns about them with a
+    DeprecationWarning, which is expected.
     """
     if sys.platform == "linux" and threading.active_count() == 1:
         return get_context("fork")
