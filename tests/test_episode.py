@@ -193,3 +193,18 @@ def test_a_failed_encode_leaves_no_scraps_and_the_old_episode(
         if p.name.startswith(".") and p.name != SEGMENTS_DIR
     ]
     assert leftovers == []
+
+
+def test_episode_files_follow_the_umask_not_0600(tmp_path: Path) -> None:
+    import os
+
+    previous = os.umask(0o022)
+    try:
+        result = build_episode(
+            _article(tmp_path), load_config(), tmp_path / "out", engine=FakeEngine()
+        )
+    finally:
+        os.umask(previous)
+    segment = next((result.mp3.parent / SEGMENTS_DIR).glob("*.npz"))
+    for path in (result.mp3, result.mp3.parent / "script.yaml", segment):
+        assert path.stat().st_mode & 0o777 == 0o644, path

@@ -138,7 +138,8 @@ class ScriptSettings:
             _check_template(f"script.{key}", getattr(self, key), fields)
         for key, title in self.titles.items():
             _check_not_blank(f"script.titles.{key}", title)
-            _check_template(f"script.titles.{key}", title, {"number"})
+            # only the titles of parts of a headingless article are numbered
+            _check_template(f"script.titles.{key}", title, {"number"} if key == "part" else set())
         _check_range("script.max_chapter_chars", self.max_chapter_chars, 100, 20_000)
 
 
@@ -153,17 +154,30 @@ def _check_template(key: str, template: str, fields: set[str] | frozenset[str]) 
     except ValueError as exc:
         raise SettingError(key, f"{key} is not a valid template: {exc}") from exc
     unknown = names - fields
+    known = ", ".join("{" + f + "}" for f in sorted(fields)) or "none"
     if unknown:
-        raise SettingError(
-            key,
-            f"{key} uses unknown field {{{sorted(unknown)[0]}}}; "
-            f"known: {', '.join('{' + f + '}' for f in sorted(fields))}",
+        message = f"{key} uses unknown field {{{sorted(unknown)[0]}}}; known: {known}"
+        raise SettingError(key, message)
+    try:  # what parsing cannot see: "{}", fields nested in a format spec, bad specs
+        template.format(**{field: "x" for field in fields})
+    except (KeyError, IndexError, ValueError) as exc:
+        message = (
+            f"{key} is not a valid template ({type(exc).__name__}: {exc}); known fields: {known}"
         )
+        raise SettingError(key, message) from None
 
 
 @dataclass(frozen=True)
 class SourceSettings:
     chrome_patterns: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        for pattern in self.chrome_patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                message = f"source.chrome_patterns: {pattern!r} is not a valid pattern ({exc})"
+                raise SettingError("source.chrome_patterns", message) from None
 
 
 @dataclass(frozen=True)
@@ -275,6 +289,8 @@ def _merge(
             raise ConfigError(f"{where}: unknown setting '{dotted}'")
         default = base[key]
         if isinstance(default, dict):
+            if value is None:  # a section with every line commented out
+                continue
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: '{dotted}' must be a mapping of settings")
             _merge(default, value, lines, name, f"{dotted}.")
@@ -285,6 +301,8 @@ def _merge(
 def _coerce(value: Any, default: Any, dotted: str, where: str) -> Any:
     """Check that `value` has the type of the default it replaces."""
     if value is None:
+        if default is not None:  # `speed:` left empty would crash later, or say "None"
+            raise ConfigError(f"{where}: '{dotted}' must not be empty")
         return None
     if default is None:  # optional text: a number is fine as text, a list or mapping is not
         if isinstance(value, (list, dict)):

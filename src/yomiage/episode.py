@@ -64,8 +64,8 @@ class BuildResult:
     timeline: Timeline
     master: MasterReport
     engine: str
-    segments: int
-    synthesized: int
+    segments: int  # distinct sentences: one cached segment each
+    synthesized: int  # of those, how many the engine spoke in this build
     seconds: dict[str, float] = field(default_factory=dict)  # wall time per stage
 
     @property
@@ -92,6 +92,7 @@ def build_episode(
     folder = ensure_folder(episode_folder(source, config, out_dir))
 
     utterances = script_utterances(script)
+    unique_texts = {u.text for u in utterances}  # a repeated sentence is spoken once
     with _timed(seconds, "synthesis"):
         audios, synthesized = synthesize(utterances, script, engine, folder, progress)
     # Sentences the engine could not pronounce came back empty: leave them out.
@@ -119,7 +120,7 @@ def build_episode(
     finally:
         staging.unlink(missing_ok=True)
     return BuildResult(
-        mp3, script, timeline, report, engine.name, len(utterances), synthesized, seconds
+        mp3, script, timeline, report, engine.name, len(unique_texts), synthesized, seconds
     )
 
 

@@ -239,7 +239,10 @@ def export_mp3(samples: Samples, path: Path, settings: MasterSettings, gain: flo
     del pcm
     with _scratch_folder(path.parent) as folder:
         wav = folder / "episode.wav"
-        segment.export(str(wav), format="wav")
+        try:
+            segment.export(str(wav), format="wav")
+        except OSError as exc:  # a full disk, most likely
+            raise OutputError(f"{path}: cannot write the audio ({exc.strerror})") from None
         del segment
         encode = ["-y", "-i", str(wav), "-ac", str(settings.channels)]
         encode += ["-codec:a", "libmp3lame", "-b:a", f"{settings.bitrate_kbps}k"]  # CBR
