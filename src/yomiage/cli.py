@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from rich.cells import cell_len, set_cell_size
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -117,19 +118,26 @@ class RichProgress:
         self._bar.stop()
 
     def stage(self, name: str) -> None:
-        self._bar.update(self._task, description=name, refresh=True)
+        self._bar.update(self._task, description=_short(name), refresh=True)
 
     def start_synthesis(self, total: int, cached: int) -> None:
         self._bar.update(
-            self._task, total=total, completed=cached, description="synthesizing", refresh=True
+            self._task,
+            total=total,
+            completed=cached,
+            description=_short("synthesizing"),
+            refresh=True,
         )
 
     def segment_done(self, chapter_title: str) -> None:
         self._bar.update(self._task, advance=1, description=_short(chapter_title), refresh=True)
 
 
-def _short(title: str, width: int = 24) -> str:
-    return title if len(title) <= width else title[: width - 1] + "…"
+def _short(title: str, cells: int = 34) -> str:
+    """The title cut or padded to a fixed screen width (kanji take two cells): the bar stays put."""
+    if cell_len(title) > cells:
+        title = set_cell_size(title, cells - 1) + "…"
+    return set_cell_size(title, cells)
 
 
 if __name__ == "__main__":  # pragma: no cover
