@@ -486,6 +486,75 @@ def test_related_links_end_at_the_next_heading_with_text() -> None:
     assert _plain(text) == [(None, ("本文です。",)), ("続き", ("続きの本文です。",))]
 
 
+@pytest.mark.parametrize(
+    "heading", ["3. 確定申告は早めに！", "なぜ不安になるのか？", "Q. 営業は必要？", "２）準備する"]
+)
+def test_lone_question_exclamation_or_numbered_line_is_a_heading(heading: str) -> None:
+    text = f"タイトル\n\n本文です。\n\n{heading}\n\nこれは本当に大事なことなので、最初に書いておきます。\n"
+    assert _plain(text) == [
+        (None, ("本文です。",)),
+        (heading, ("これは本当に大事なことなので、最初に書いておきます。",)),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "タイトル\n\n本文です。\n\nすごい！\n\nほんと\n",  # nothing like a body follows
+        "タイトル\n\n本文です。\n\n楽しかった！\n\nまた行く！\n",  # no longer prose follows
+        "タイトル\n\n本文です。\n\n1. まず準備をします。\n\n次に手順を説明します。\n",  # 。
+    ],
+)
+def test_exclamations_and_numbered_sentences_stay_prose(text: str) -> None:
+    assert [heading for heading, _ in _plain(text)] == [None]
+
+
+@pytest.mark.parametrize(
+    "chrome",
+    [
+        "2024-05-03",
+        "2024/5/3 21:15",
+        "スポンサーリンク",
+        "yuki_travel 1年前 読者になる",
+        "Twitterで共有",
+        "Facebookでシェア",
+        "はてなブックマーク",
+        "コメントを書く",
+    ],
+)
+def test_hatena_page_chrome_lines_go(chrome: str) -> None:
+    assert _plain(f"タイトル\n\n本文です。\n{chrome}\n続きです。\n") == [
+        (None, ("本文です。\n続きです。",))
+    ]
+
+
+def test_hatena_related_articles_go_to_the_end() -> None:
+    text = (
+        "タイトル\n\n本文です。\n\nこの記事を読んだ人はこんな記事も読んでいます\n\n記事A\n\n記事B\n"
+    )
+    assert _plain(text) == [(None, ("本文です。",))]
+
+
+@pytest.mark.parametrize(
+    ("line", "spoken"),
+    [
+        ("写真です[f:id:a:20240501093000j:plain]。", "写真です。"),
+        ("本[asin:4101010013:detail]と式[tex:x^2]と[g:hatena]と[gist:a/b]", "本と式とと"),
+        ("散歩しました[*1]。", "散歩しました。"),
+        ("うどんです。((大好物))", "うどんです。大好物"),
+        ("*1:紅葉の季節は混む", "紅葉の季節は混む"),
+    ],
+)
+def test_hatena_notation_is_not_read(line: str, spoken: str) -> None:
+    assert _plain(f"タイトル\n\n{line}\n") == [(None, (spoken,))]
+
+
+@pytest.mark.parametrize("heading", ["参考", "参考:", "参考：", "参考文献"])
+def test_plain_reference_heading_is_related_links(heading: str) -> None:
+    text = f"# タイトル\n\n本文です。\n\n## {heading}\n\n- [記事](https://a.example)\n"
+    assert _markdown(text) == [(None, ("本文です。",))]
+
+
 # ---------------------------------------------------------------- roles
 
 
@@ -542,10 +611,16 @@ def _markdown(text: str) -> list[tuple[str | None, tuple[str, ...]]]:
         ("本文<script>alert(1)</script>です<!-- メモ -->。", "本文です。"),
         ("一行目<br>二行目", "一行目\n二行目"),
         ("詳しくは https://a.example/x_y を見て www.b.example も", "詳しくはを見ても"),
+        ("式$a^2$と$$b$$です", "式とです"),
+        ("$5と$10、$5 and $10、\\$x$、`$y$`", "$5と$10、$5 and $10、$x$、$y$"),
+        ("完成:rocket:です:+1: 10:30集合 注意: 熱い `:x:`", "完成です 10:30集合 注意: 熱い :x:"),
+        ("> [!TIP]\n> 便利です。", "便利です。"),
+        ("$$\nE = mc^2\n$$", None),
     ],
 )
-def test_inline_markup(line: str, spoken: str) -> None:
-    assert _markdown(f"# タイトル\n\n{line}\n") == [(None, (spoken,))]
+def test_inline_markup(line: str, spoken: str | None) -> None:
+    text = f"# タイトル\n\n{line}\n\n本文。\n"
+    assert _markdown(text) == [(None, (*([spoken] if spoken else []), "本文。"))]
 
 
 def test_markdown_suffix_is_case_insensitive(tmp_path: Path) -> None:

@@ -32,7 +32,8 @@ _CELL_OPEN = frozenset({"th_open", "td_open"})
 
 # Inline tokens that are read, and how. Every other inline token (emphasis, link and
 # strikethrough marks, images, HTML tags) is dropped, leaving the text between.
-_MARKS = {"*": "\ue02a", "_": "\ue05f", "~": "\ue07e"}  # to private-use stand-ins
+# (and $ and : so that code and escapes never look like math or an emoji shortcode)
+_MARKS = {"*": "\ue02a", "_": "\ue05f", "~": "\ue07e", "$": "\ue024", ":": "\ue03a"}
 _SHIELD = str.maketrans(_MARKS)
 _UNSHIELD = str.maketrans({stand_in: mark for mark, stand_in in _MARKS.items()})
 _INLINE_TEXT: dict[str, Callable[[Token], str]] = {
@@ -54,6 +55,16 @@ _TEXT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<![A-Za-z0-9])(\*{1,3}|_{1,3}|~~)(\S(?:.*?\S)?)\1(?![A-Za-z0-9])"), r"\2"),
     (re.compile(r"\[\^[^\]\s]+\]:?"), ""),  # footnote marks [^1], and [^1]: before a note
     (re.compile(r"^\[[ xX]\]\s+", re.MULTILINE), ""),  # task list boxes
+    # Math is never read: "$$" display blocks (the paragraph from a $$ line to the next)
+    # and "$a^2$" inline (not starting with a digit). A price keeps its "$": "$5",
+    # "$5 and $10", "$5と$10".
+    (re.compile(r"^[ \t]*\$\$.*?\$\$[ \t]*$", re.MULTILINE | re.DOTALL), ""),
+    (re.compile(r"\$\$[^$\n]+\$\$"), ""),
+    (re.compile(r"(?<![$A-Za-z0-9])\$(?=[^\s$0-9])[^$\n]*?(?<=\S)\$(?![$A-Za-z0-9])"), ""),
+    # GitHub alerts "> [!NOTE]": the marker goes, the text stays.
+    (re.compile(r"^[ \t]*\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*", re.MULTILINE), ""),
+    # Emoji shortcodes ":rocket:", ":+1:"; never times (10:30) nor "注意:" labels.
+    (re.compile(r"(?<![A-Za-z0-9:]):(?:[a-z][a-z0-9_\-]*|\+1|-1):(?![A-Za-z0-9:])"), ""),
     # Zenn/Qiita boxes ":::message", ":::details タイトル", ":::": keep only the title.
     (
         re.compile(

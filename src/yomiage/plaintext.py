@@ -37,6 +37,22 @@ _HEADING_MARKER = re.compile(
 # Marks made for the eye, not the ear: "■ 背景" -> "背景", "## 背景" -> "背景".
 _MARKER_SYMBOL = re.compile(r"^([■□●◆◇▼▽★☆◎]|#{1,6}(?=[ \t\u3000]))\s*")
 _BRACKETED = re.compile(r"【([^】]+)】")
+# A numbered line ("1. 収入", "２．準備", "3) 手順", "Q. なぜ？", "Q1．") standing alone
+# is a heading whatever its last character.
+_NUMBERED = re.compile(r"^([0-9０-９]{1,3}[.．)）]|[QＱ][0-9０-９]{0,3}[.．:：])")
+# A title that asks or exclaims: "なぜ不安になるのか？", "確定申告は早めに！".
+_ASKS_OR_EXCLAIMS = re.compile(r"[！？!?][」』）)]*$")
+
+# Hatena Blog notation never read aloud: images "[f:id:…]", product cards
+# "[asin:…:detail]", formulas "[tex:…]", "[g:…]", "[map:…]", "[gist:…]", footnote
+# marks "[*1]" and "(*1)". The note of "((注釈))" is kept, its marks go; a pasted
+# page's note line "*1:注釈" keeps its text.
+_HATENA: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\[(?:f|asin|isbn|tex|g|map|gist|google|wikipedia|amazon):[^\]\n]*\]"), ""),
+    (re.compile(r"[\[(（]\*[0-9]+[\])）]"), ""),
+    (re.compile(r"\(\((.+?)\)\)"), r"\1"),
+    (re.compile(r"^\*[0-9]+[:：]\s*"), ""),
+)
 
 
 @dataclass(frozen=True)
@@ -126,12 +142,19 @@ def is_related_heading(text: str) -> bool:
     return short and any(p.search(text) for p in _chrome_table()[1])
 
 
+def ends_like_sentence(line: str) -> bool:
+    """Ends in 。！？.:、 (a closing bracket may follow)."""
+    return _SENTENCE_END.search(line) is not None
+
+
 def reads_as_prose(line: str) -> bool:
     return _PROSE.search(line) is not None
 
 
 def tidy(text: str) -> str:
-    """Cut out URLs (never read letter by letter) and tidy the spaces."""
+    """Cut out URLs (never read letter by letter) and Hatena notation, tidy the spaces."""
+    for pattern, replacement in _HATENA:
+        text = pattern.sub(replacement, text)
     text = _URL.sub(lambda url: _gap(text, url), text)
     return _SPACES.sub(" ", _EMPTY_BRACKETS.sub("", text)).strip()
 
@@ -150,7 +173,8 @@ def plain_blocks(text: str, rules: LineRules) -> list[Block]:
     groups = _line_groups(text, rules)
     blocks: list[Block] = []
     for index, group in enumerate(groups):
-        blocks.extend(_classify_group(group, followed=index + 1 < len(groups)))
+        following = groups[index + 1] if index + 1 < len(groups) else None
+        blocks.extend(_classify_group(group, following))
     return blocks
 
 
@@ -167,24 +191,43 @@ def _line_groups(text: str, rules: LineRules) -> list[list[Line]]:
     return [group for group in groups if group]
 
 
-def _classify_group(group: list[Line], *, followed: bool) -> list[Block]:
+def _classify_group(group: list[Line], following: list[Line] | None) -> list[Block]:
     """The plain-text heading rule. A short line (<= MAX_HEADING_CHARS) is a heading when
     - it stands alone, does not end like a sentence (。！？.:、) and more text follows, or
+    - it stands alone, ends in ！ or ？ and a longer paragraph of prose follows, or
+    - it stands alone, is numbered ("1." "2)" "Q.") and does not end in 。, or
     - it stands alone and introduces related links ("あわせて読みたい"), or
     - it starts with a marker (■ ● ◆ ▼ ## 【…】 第N章) and more text follows, even on
       the next line (but not when the next line has a marker too: that is a bullet list)."""
     first = group[0]
     if len(first.text) > MAX_HEADING_CHARS:
         return _paragraph(group)
-    lone = len(group) == 1
-    sentence = _SENTENCE_END.search(first.text) is not None
+    lone, followed = len(group) == 1, following is not None
     marked = _HEADING_MARKER.match(first.text) is not None
-    plain_heading = lone and ((followed and not sentence) or is_related_heading(first.text))
+    plain_heading = lone and (
+        (followed and _reads_as_title(first.text, following)) or is_related_heading(first.text)
+    )
     marked_heading = marked and (followed if lone else not _HEADING_MARKER.match(group[1].text))
     if not (plain_heading or marked_heading):
         return _paragraph(group)
     heading = Block((Line(first.number, _heading_text(first.text)),), level=1)
     return [heading, *_paragraph(group[1:])]
+
+
+def _reads_as_title(line: str, following: Sequence[Line] | None) -> bool:
+    if _SENTENCE_END.search(line) is None:
+        return True
+    if _NUMBERED.match(line):
+        return not reads_as_prose(line)
+    return _ASKS_OR_EXCLAIMS.search(line) is not None and _is_body(line, following)
+
+
+def _is_body(line: str, following: Sequence[Line] | None) -> bool:
+    """Prose longer than the line above it, ending like a sentence: the body of a title."""
+    if not following:
+        return False
+    text = "".join(next_line.text for next_line in following)
+    return len(text) > len(line) and _SENTENCE_END.search(following[-1].text) is not None
 
 
 def _heading_text(line: str) -> str:

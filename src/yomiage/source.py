@@ -22,6 +22,7 @@ from yomiage.plaintext import (
     MAX_HEADING_CHARS,
     Block,
     compile_all,
+    ends_like_sentence,
     is_related_heading,
     line_rules,
     load_table,
@@ -208,13 +209,19 @@ def _end_of_related(blocks: list[Block], start: int) -> int:
 
 
 def _has_text(blocks: list[Block], start: int) -> bool:
+    """Body text under the heading: not one more short link title like the heading."""
     level = blocks[start].level
     for block in blocks[start + 1 :]:
         if 0 < block.level <= level:
             return False
         if not block.level:
-            return True
+            return _reads_as_body(block)
     return False
+
+
+def _reads_as_body(block: Block) -> bool:
+    text = block.lines[-1].text
+    return len(block.lines) > 1 or len(text) > MAX_HEADING_CHARS or ends_like_sentence(text)
 
 
 def _sections(blocks: list[Block]) -> tuple[Section, ...]:
