@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import wave
 from pathlib import Path
 
 import numpy as np
@@ -58,12 +59,11 @@ def test_gating_ignores_silence() -> None:
 def test_meter_agrees_with_ffmpeg_on_peaky_audio(tmp_path: Path) -> None:
     signal = _speechlike() * 0.3  # below full scale: a WAV file would clip it
     wav = tmp_path / "speech.wav"
-    from yomiage.master import _pydub
-
-    pcm = np.round(signal * 32767).astype("<i2").tobytes()
-    _pydub().AudioSegment(data=pcm, sample_width=2, frame_rate=RATE, channels=1).export(
-        wav, format="wav"
-    )
+    with wave.open(str(wav), "wb") as file:
+        file.setnchannels(1)
+        file.setsampwidth(2)
+        file.setframerate(RATE)
+        file.writeframes(np.round(signal * 32767).astype("<i2").tobytes())
     assert loudness_lufs(signal, RATE) == pytest.approx(ebur128(wav).integrated_lufs, abs=0.15)
 
 

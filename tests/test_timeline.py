@@ -64,3 +64,13 @@ def test_assemble_places_each_segment_at_its_offset() -> None:
 def test_empty_episode_is_refused() -> None:
     with pytest.raises(ValueError):
         plan_timeline([], [], CHAPTERS, PAUSES, RATE)
+
+
+def test_chapter_samples_cover_the_whole_episode_end_to_end() -> None:
+    timeline = plan_timeline(
+        _utterances(), [2001, 1999, 2003, 1997, 2011], CHAPTERS, PAUSES, 44_100
+    )
+    spans = timeline.chapter_samples()
+    assert spans[0][0] == 0
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(spans))
+    assert spans[-1][1] == timeline.total_samples

@@ -6,6 +6,7 @@ needs no system package. YOMIAGE_FFMPEG points at another binary if wanted.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import tempfile
@@ -59,3 +60,61 @@ def decode_to_samples(path: Path, rate: int) -> npt.NDArray[np.float32]:
             what=f"{path}: decoding",
         )
         return np.fromfile(raw, dtype="<f4").astype(np.float32, copy=False)
+
+
+class Mp3Encoder:
+    """An ffmpeg process encoding 16-bit mono PCM, fed piece by piece, to a CBR MP3.
+
+    The encoder runs on its own core while the caller prepares the next piece.
+    The file gets the Xing/Info frame (exact seeking in CBR files) and no tag:
+    mutagen writes the one tag, ID3v2.3, afterwards.
+    """
+
+    def __init__(self, path: Path, rate: int, bitrate_kbps: int, channels: int) -> None:
+        self.path = path
+        command = [ffmpeg_exe(), "-hide_banner", "-v", "error", "-y"]
+        command += ["-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0"]
+        command += ["-ac", str(channels), "-codec:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k"]
+        command += ["-write_xing", "1", "-id3v2_version", "0", "-f", "mp3", str(path)]
+        try:
+            self._process = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL
+            )
+        except OSError as exc:
+            raise AudioError(f"{path}: cannot run ffmpeg ({exc})") from exc
+
+    def write(self, pcm: bytes) -> None:
+        assert self._process.stdin is not None
+        try:
+            self._process.stdin.write(pcm)
+        except BrokenPipeError:
+            self._fail()
+
+    def close(self) -> None:
+        """Finish the file; raise AudioError with ffmpeg's own message if it failed."""
+        assert self._process.stdin is not None
+        with contextlib.suppress(BrokenPipeError):  # ffmpeg died: wait() says so
+            self._process.stdin.close()
+        if self._process.wait() != 0:
+            self._fail()
+
+    def abort(self) -> None:
+        self._process.kill()
+        self._process.wait()
+
+    def _fail(self) -> None:
+        self._process.wait()
+        assert self._process.stderr is not None
+        lines = self._process.stderr.read().decode("utf-8", "replace").strip().splitlines()
+        raise AudioError(
+            f"{self.path}: MP3 encoding: ffmpeg failed ({lines[-1] if lines else 'no message'})"
+        )
+
+    def __enter__(self) -> Mp3Encoder:
+        return self
+
+    def __exit__(self, kind: object, *rest: object) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.abort()

@@ -16,13 +16,10 @@ from __future__ import annotations
 
 import math
 import tempfile
-import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
@@ -30,9 +27,9 @@ from scipy.signal import firwin, upfirdn
 
 from yomiage.audio import Samples
 from yomiage.config import MasterSettings
-from yomiage.errors import AudioError, OutputError
-from yomiage.ffmpeg import decode_to_samples, run_ffmpeg
-from yomiage.loudness import STEP_S, Energies, integrated_lufs, loudness_lufs, step_energies
+from yomiage.errors import AudioError
+from yomiage.ffmpeg import Mp3Encoder, decode_to_samples
+from yomiage.loudness import loudness_lufs
 
 MASTER_RATE = 44_100
 LIMITER_WINDOW_S = 0.010  # attack and release of the limiter's gain
@@ -70,10 +67,13 @@ class MasterReport:
 def master_to_mp3(
     mix: Samples, chapters: Sequence[tuple[int, int]], settings: MasterSettings, path: Path
 ) -> MasterReport:
-    """Normalise, limit and encode `mix` to `path`, encoding again if a peak got through."""
+    """Normalise, limit and encode `mix` to `path`, encoding again if a peak got through.
+
+    `chapters` are spans of `mix` laid end to end from its start to its end.
+    """
     margin = FIRST_MARGIN_DB
     for encodes in range(1, MAX_ENCODES + 1):
-        gains = _limit_and_encode(mix, chapters, settings, settings.true_peak_dbtp - margin, path)
+        gains = _master_and_encode(mix, chapters, settings, settings.true_peak_dbtp - margin, path)
         decoded = decode_to_samples(path, MASTER_RATE)
         peak = true_peak_dbtp(decoded, floor_dbtp=settings.true_peak_dbtp)
         if peak <= settings.true_peak_dbtp or encodes == MAX_ENCODES:
@@ -84,57 +84,60 @@ def master_to_mp3(
     )
 
 
-def _limit_and_encode(
+def _master_and_encode(
     mix: Samples,
     chapters: Sequence[tuple[int, int]],
     settings: MasterSettings,
     ceiling_db: float,
     path: Path,
 ) -> list[float]:
-    """One mastering pass to an MP3; the mastered buffer is freed on return."""
-    limited, gains = normalise_and_limit(mix, chapters, settings.loudness_lufs, ceiling_db)
+    """Master chapter after chapter, each handed to the encoder as soon as it is ready.
+
+    The encoder (ffmpeg) works on one chapter while the next one is mastered here.
+    """
     # The encoder turns the level down a little: give it that much more.
-    export_mp3(limited, path, settings, gain=1 / codec_gain(settings.bitrate_kbps))
+    codec = 1 / codec_gain(settings.bitrate_kbps)
+    gains = []
+    with Mp3Encoder(path, MASTER_RATE, settings.bitrate_kbps, settings.channels) as encoder:
+        for start, end in chapters:
+            mastered, gain = master_chapter(mix[start:end], settings.loudness_lufs, ceiling_db)
+            encoder.write(to_pcm(mastered, codec, path))
+            gains.append(gain)
     return gains
 
 
-def normalise_and_limit(
-    mix: Samples, chapters: Sequence[tuple[int, int]], target_lufs: float, ceiling_db: float
-) -> tuple[Samples, list[float]]:
-    """Each chapter to the target loudness, peaks under the ceiling.
+def master_chapter(
+    chapter: Samples, target_lufs: float, ceiling_db: float
+) -> tuple[Samples, float]:
+    """One chapter at the target loudness with its peaks under the ceiling; and the gain used.
 
-    Limiting lowers the loudness (more for peaky voices), so each chapter's
-    loudness is measured again after limiting and its gain corrected, until
-    every chapter is within LOUDNESS_TOLERANCE_LU of the target.
+    Limiting lowers the loudness (more for peaky voices), so the loudness is
+    measured again after limiting and the gain corrected, until it is within
+    LOUDNESS_TOLERANCE_LU of the target.
     """
-    step = round(STEP_S * MASTER_RATE)
-    spans = [(start // step, end // step) for start, end in chapters]
-    gains = _gains_to_target(step_energies(mix, MASTER_RATE), spans, target_lufs)
-    limited = _gained_and_limited(mix, chapters, gains, ceiling_db)
-    for _ in range(MAX_LIMIT_PASSES - 1):
-        errors = _gains_to_target(step_energies(limited, MASTER_RATE), spans, target_lufs)
-        if max(map(abs, errors)) <= LOUDNESS_TOLERANCE_LU:
+    gain = _gain_to_target(chapter, target_lufs)
+    for _ in range(MAX_LIMIT_PASSES):
+        mastered = chapter * np.float32(10 ** (gain / 20))
+        _limit_in_place(mastered, ceiling_db)
+        error = _gain_to_target(mastered, target_lufs)
+        if abs(error) <= LOUDNESS_TOLERANCE_LU:
             break
-        gains = [g + e for g, e in zip(gains, errors, strict=True)]
-        limited = _gained_and_limited(mix, chapters, gains, ceiling_db)
-    return limited, [round(g, 2) for g in gains]
+        gain += error
+    return mastered, round(gain, 2)
 
 
-def _gains_to_target(
-    energies: Energies, spans: Sequence[tuple[int, int]], target_lufs: float
-) -> list[float]:
-    levels = [integrated_lufs(energies[first:last]) for first, last in spans]
-    return [0.0 if math.isinf(level) else target_lufs - level for level in levels]
+def _gain_to_target(samples: Samples, target_lufs: float) -> float:
+    level = loudness_lufs(samples, MASTER_RATE)
+    return 0.0 if math.isinf(level) else target_lufs - level
 
 
-def _gained_and_limited(
-    mix: Samples, chapters: Sequence[tuple[int, int]], gains_db: Sequence[float], ceiling_db: float
-) -> Samples:
-    out: Samples = mix.copy()
-    for (start, end), gain_db in zip(chapters, gains_db, strict=True):
-        out[start:end] *= np.float32(10 ** (gain_db / 20))
-    _limit_in_place(out, ceiling_db)
-    return out
+def to_pcm(samples: Samples, gain: float, path: Path) -> bytes:
+    """16-bit little-endian PCM of `samples` times `gain`; refuses to clip."""
+    peak = float(np.abs(samples).max()) * gain if len(samples) else 0.0
+    if peak > 1.0:  # mastering keeps peaks below full scale; never clip silently
+        raise AudioError(f"{path}: refusing to encode a signal that would clip (peak {peak:.2f})")
+    pcm: bytes = np.round(samples * np.float32(32767.0 * gain)).astype("<i2").tobytes()
+    return pcm
 
 
 def true_peak_dbtp(samples: Samples, floor_dbtp: float = -math.inf) -> float:
@@ -223,53 +226,6 @@ def codec_gain(bitrate_kbps: int) -> float:
 
 
 def export_mp3(samples: Samples, path: Path, settings: MasterSettings, gain: float = 1.0) -> None:
-    """Encode `samples` times `gain` to an MP3: CBR, 44.1 kHz, Xing/Info header, no tag.
-
-    pydub writes the PCM as a WAV file; the imageio-ffmpeg binary encodes it.
-    (pydub's own MP3 export goes through temporary files that it leaves behind
-    when ffmpeg fails, and reports ffmpeg's errors without their cause.)
-    """
-    peak = float(np.abs(samples).max()) * gain if len(samples) else 0.0
-    if peak > 1.0:  # mastering keeps peaks below full scale; never clip silently
-        raise AudioError(f"{path}: refusing to encode a signal that would clip (peak {peak:.2f})")
-    pcm = np.round(samples * np.float32(32767.0 * gain)).astype("<i2")
-    segment = _pydub().AudioSegment(
-        data=pcm.tobytes(), sample_width=2, frame_rate=MASTER_RATE, channels=1
-    )
-    del pcm
-    with _scratch_folder(path.parent) as folder:
-        wav = folder / "episode.wav"
-        try:
-            segment.export(str(wav), format="wav")
-        except OSError as exc:  # a full disk, most likely
-            raise OutputError(f"{path}: cannot write the audio ({exc.strerror})") from None
-        del segment
-        encode = ["-y", "-i", str(wav), "-ac", str(settings.channels)]
-        encode += ["-codec:a", "libmp3lame", "-b:a", f"{settings.bitrate_kbps}k"]  # CBR
-        encode += ["-write_xing", "1"]  # the "Info" frame: exact seeking in CBR files
-        encode += ["-id3v2_version", "0"]  # mutagen writes the one tag, ID3v2.3, afterwards
-        run_ffmpeg(
-            [*encode, "-f", "mp3", str(path)],
-            what=f"{path}: MP3 encoding",
-        )
-
-
-@contextmanager
-def _scratch_folder(beside: Path) -> Iterator[Path]:
-    """A temporary folder next to the output (not in /tmp, which may be small), always removed."""
-    try:
-        scratch = tempfile.TemporaryDirectory(dir=beside, prefix=".yomiage-")
-    except OSError as exc:
-        raise OutputError(f"{beside}: cannot write ({exc.strerror})") from None
-    with scratch as folder:
-        yield Path(folder)
-
-
-def _pydub() -> ModuleType:
-    """pydub, imported without its warning that no ffmpeg is on PATH (we bring our own)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # "Couldn't find ffmpeg"
-        warnings.simplefilter("ignore", DeprecationWarning)  # audioop, on Python 3.12
-        import pydub
-    module: ModuleType = pydub
-    return module
+    """Encode `samples` times `gain`, as they are, to a CBR MP3 with no tag."""
+    with Mp3Encoder(path, MASTER_RATE, settings.bitrate_kbps, settings.channels) as encoder:
+        encoder.write(to_pcm(samples, gain, path))

@@ -59,11 +59,9 @@ class Timeline:
         return _ms(self.total_samples, self.rate)
 
     def chapter_samples(self) -> list[tuple[int, int]]:
-        """Each chapter's span in samples, for per-chapter loudness."""
-        return [
-            (round(c.start_ms * self.rate / 1000), round(c.end_ms * self.rate / 1000))
-            for c in self.chapters
-        ]
+        """Each chapter's span in samples, end to end from the first sample to the last."""
+        starts = [round(c.start_ms * self.rate / 1000) for c in self.chapters]
+        return list(zip(starts, [*starts[1:], self.total_samples], strict=True))
 
 
 @dataclass(frozen=True)
