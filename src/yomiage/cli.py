@@ -79,12 +79,14 @@ def build(
         f"{level.loudness_lufs:.1f} LUFS, true peak {level.true_peak_dbtp:.1f} dBTP; "
         f"{result.synthesized} of {result.segments} sentences synthesized ({result.engine})",
         highlight=False,
+        soft_wrap=True,
     )
     if not level.peak_held:
         err.print(
             f"[yellow]warning[/]: true peak {level.true_peak_dbtp:.1f} dBTP is above the "
             f"{level.peak_ceiling_dbtp:.1f} dBTP ceiling after {level.encodes} encodes",
             highlight=False,
+            soft_wrap=True,
         )
     typer.echo(str(result.mp3))
 
