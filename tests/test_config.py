@@ -121,9 +121,28 @@ def test_cover_is_relative_to_the_settings_file_and_must_be_an_image(tmp_path: P
             "episode.yaml:2: script.source_phrase uses unknown field {source}",
         ),
         ("engine:\n  name: espeak\n", "episode.yaml:2: unknown engine 'espeak'"),
+        ("voice:\n  speed:\n", "episode.yaml:2: 'voice.speed' must not be empty"),
+        ("show:\n  name: null\n", "episode.yaml:2: 'show.name' must not be empty"),
+        (
+            "script:\n  intro: 'こんにちは{}'\n",
+            "episode.yaml:2: script.intro is not a valid template",
+        ),
+        (
+            "script:\n  chapter_lead: '{title:>{w}}'\n",
+            "episode.yaml:2: script.chapter_lead is not a valid template",
+        ),
+        (
+            "script:\n  titles:\n    intro: 'オープニング{number}'\n",
+            "episode.yaml:3: script.titles.intro uses unknown field {number}",
+        ),
+        (
+            "source:\n  chrome_patterns: ['(']\n",
+            "episode.yaml:2: source.chrome_patterns: '(' is not a valid pattern",
+        ),
     ],
 )
 def test_more_bad_settings_are_caught_on_load(tmp_path: Path, text: str, expected: str) -> None:
+    """Unsafe slugs, empty values, broken templates, bad patterns: all on load, with the line."""
     name, line, message = expected.split(":", 2)
     with pytest.raises(ConfigError) as error:
         load_config(_write(tmp_path, text))
@@ -146,39 +165,6 @@ def test_cover_that_is_a_folder(tmp_path: Path) -> None:
     (tmp_path / "art").mkdir()
     with pytest.raises(ConfigError, match="is a folder, not an image"):
         load_config(_write(tmp_path, "show:\n  cover: art\n"))
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("voice:\n  speed:\n", "episode.yaml:2: 'voice.speed' must not be empty"),
-        ("show:\n  name: null\n", "episode.yaml:2: 'show.name' must not be empty"),
-        (
-            "script:\n  intro: 'こんにちは{}'\n",
-            "episode.yaml:2: script.intro is not a valid template",
-        ),
-        (
-            "script:\n  chapter_lead: '{title:>{w}}'\n",
-            "episode.yaml:2: script.chapter_lead is not a valid template",
-        ),
-        (
-            "script:\n  titles:\n    intro: 'オープニング{number}'\n",
-            "episode.yaml:3: script.titles.intro uses unknown field {number}",
-        ),
-        (
-            "source:\n  chrome_patterns: ['(']\n",
-            "episode.yaml:2: source.chrome_patterns: '(' is not a valid pattern",
-        ),
-    ],
-)
-def test_empty_values_and_broken_templates_are_caught_on_load(
-    tmp_path: Path, text: str, expected: str
-) -> None:
-    name, line, message = expected.split(":", 2)
-    with pytest.raises(ConfigError) as error:
-        load_config(_write(tmp_path, text))
-    assert str(error.value).startswith(f"{tmp_path / name}:{line}: ")
-    assert message.strip() in str(error.value)
 
 
 def test_an_empty_section_means_its_defaults(tmp_path: Path) -> None:
