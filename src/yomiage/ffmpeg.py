@@ -33,11 +33,11 @@ def ffmpeg_exe() -> str:
         raise AudioError(f"no ffmpeg binary found: {exc}") from exc
 
 
-def run_ffmpeg(args: Sequence[str], *, input_bytes: bytes | None = None, what: str) -> str:
+def run_ffmpeg(args: Sequence[str], *, what: str) -> str:
     """Run ffmpeg quietly; return its stderr (where filters print), or raise AudioError."""
     command = [ffmpeg_exe(), "-hide_banner", "-nostdin", *args]
     try:
-        done = subprocess.run(command, input=input_bytes, capture_output=True, check=False)
+        done = subprocess.run(command, capture_output=True, check=False)
     except OSError as exc:
         raise AudioError(f"{what}: cannot run ffmpeg ({exc})") from exc
     stderr = done.stderr.decode("utf-8", "replace")
