@@ -105,8 +105,10 @@ def test_a_damaged_segment_is_synthesized_again(tmp_path: Path) -> None:
     segments = sorted((result.mp3.parent / SEGMENTS_DIR).glob("*.npz"))
     segments[0].write_bytes(b"half a segment")
     again = FakeEngine()
-    build_episode(source, load_config(), tmp_path / "out", engine=again)
-    assert len(again.calls) == 1
+    edited = _article(tmp_path, "六つ目。")  # the episode must be rebuilt, so read
+    result = build_episode(edited, load_config(), tmp_path / "out", engine=again)
+    assert len(again.calls) == 2 and "六つ目。" in again.calls
+    assert result.synthesized == 2
 
 
 def test_settings_change_the_folder_name(tmp_path: Path) -> None:

@@ -8,8 +8,10 @@ interrupted keeps all finished work and never reads a half-written file.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import time
 import zipfile
 from pathlib import Path
 
@@ -17,6 +19,16 @@ import numpy as np
 
 from yomiage.audio import Audio
 from yomiage.files import ensure_folder, write_bytes_atomic
+
+# A temporary file this old is left from a killed process, not one being written.
+SCRAP_AGE_S = 3600
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return float("inf")
 
 
 def segment_key(engine_identity: str, text: str) -> str:
@@ -40,6 +52,30 @@ class SegmentCache:
         except (OSError, ValueError, KeyError, zipfile.BadZipFile):
             path.unlink(missing_ok=True)  # damaged: synthesize it again
             return None
+
+    def has(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def prune(self, keep: set[str]) -> int:
+        """Delete segments whose key is not in `keep`, and scraps of killed writes; return how many.
+
+        Called after a successful build with the keys of this build and the
+        last one, so undoing an edit costs nothing but old takes do not pile up.
+        """
+        removed = 0
+        try:
+            entries = list(self.folder.iterdir())
+        except OSError:
+            return 0
+        stale_before = time.time() - SCRAP_AGE_S
+        for path in entries:
+            unused = path.suffix == ".npz" and path.stem not in keep
+            scrap = path.suffix == ".tmp" and _mtime(path) < stale_before
+            if unused or scrap:
+                with contextlib.suppress(OSError):  # gone or read-only: try again next build
+                    path.unlink()
+                    removed += 1
+        return removed
 
     def put(self, key: str, audio: Audio) -> None:
         buffer = io.BytesIO()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -13,10 +14,22 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from yomiage import __version__
-from yomiage.config import load_config
-from yomiage.engines import ENGINES, make_engine
-from yomiage.episode import SEGMENTS_DIR, build_episode, episode_folder
-from yomiage.errors import YomiageError
+from yomiage.config import Config, EngineSettings, SettingError, load_config
+from yomiage.engines import ENGINES, Engine, make_engine
+from yomiage.episode import (
+    EPISODE_FILE,
+    SEGMENTS_DIR,
+    BuildPlan,
+    Job,
+    check_episode_folder,
+    plan_job,
+    prepare_from_folder,
+    prepare_from_source,
+    run_job,
+    settings_files,
+)
+from yomiage.errors import ConfigError, OutputError, YomiageError
+from yomiage.tags import read_chapters
 
 app = typer.Typer(
     help="読み上げ: turn a Japanese article into a chaptered podcast episode.",
@@ -43,37 +56,151 @@ def main(
     """読み上げ: turn a Japanese article into a chaptered podcast episode."""
 
 
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Episode settings (YAML) over the defaults."),
+]
+EngineOption = Annotated[
+    str | None,
+    typer.Option("--engine", "-e", help=f"Speech engine: {', '.join(ENGINES)}."),
+]
+DryRunOption = Annotated[
+    bool,
+    typer.Option("--dry-run", help="Only list which chapters and segments would be synthesized."),
+]
+
+
 @app.command()
 def build(
-    source: Annotated[
-        Path, typer.Argument(help="The article: plain text (.txt) or Markdown (.md).")
+    target: Annotated[
+        Path,
+        typer.Argument(
+            help="The article (.txt or .md), or an episode folder to rebuild from its script.yaml.",
+            metavar="SOURCE|EPISODE_DIR",
+        ),
     ],
-    config_file: Annotated[
+    config_file: ConfigOption = None,
+    out: Annotated[
         Path | None,
-        typer.Option("--config", "-c", help="Episode settings (YAML) over the defaults."),
+        typer.Option("--out", "-o", help="Folder for episodes (default: output)."),
     ] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for episodes.")] = Path("output"),
-    engine: Annotated[
-        str | None,
-        typer.Option("--engine", "-e", help=f"Speech engine: {', '.join(ENGINES)}."),
-    ] = None,
+    engine: EngineOption = None,
+    dry_run: DryRunOption = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace hand edits to the episode's script.yaml."),
+    ] = False,
 ) -> None:
-    """Build the episode of SOURCE into OUT/<slug>/episode.mp3 (its path is printed last)."""
+    """Build the episode of SOURCE into OUT/<slug>/, or rebuild EPISODE_DIR after edits.
+
+    Only sentences whose text or voice changed are synthesized; the MP3's path is printed last.
+    """
     try:
-        config = load_config(config_file)
-        chosen = make_engine(engine or config.engine.name, config)
+        if target.is_dir():
+            check_episode_folder(target)
+            if out is not None or force:
+                option = "--out" if out is not None else "--force"
+                _fail(f"{option} applies to building from an article, not to {target}")
+            config = _folder_config(target, config_file, engine)
+            job = prepare_from_folder(target, config)
+        else:
+            config = _with_engine(load_config(*_given(config_file)), engine)
+            job = prepare_from_source(target, config, out or Path("output"), force=force)
+        _run(job, make_engine(config.engine.name, config), dry_run)
     except YomiageError as exc:
         _fail(str(exc))
+
+
+@app.command()
+def regen(
+    folder: Annotated[Path, typer.Argument(help="The episode folder.", metavar="EPISODE_DIR")],
+    chapter: Annotated[
+        list[str],
+        typer.Option(
+            "--chapter",
+            "-n",
+            help="Chapter to speak again: its number in `yomiage chapters`, or its id. Repeatable.",
+        ),
+    ],
+    config_file: ConfigOption = None,
+    engine: EngineOption = None,
+    dry_run: DryRunOption = False,
+) -> None:
+    """Speak chapters of EPISODE_DIR again, even unchanged, and rebuild the MP3 around them."""
+    try:
+        config = _folder_config(folder, config_file, engine)
+        job = prepare_from_folder(folder, config, regen=chapter)
+        _run(job, make_engine(config.engine.name, config), dry_run)
+    except YomiageError as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def chapters(
+    target: Annotated[
+        Path, typer.Argument(help="An episode folder or an MP3.", metavar="EPISODE_DIR|FILE.mp3")
+    ],
+) -> None:
+    """List the chapters of an episode as players see them, read back from the MP3."""
+    mp3 = target / EPISODE_FILE if target.is_dir() else target
+    try:
+        if not mp3.is_file():
+            raise OutputError(f"{mp3}: no such MP3")
+        marks = read_chapters(mp3)
+    except YomiageError as exc:
+        _fail(str(exc))
+    if not marks:
+        _fail(f"{mp3}: the MP3 has no chapters")
+    width = max(len(m.id) for m in marks)
+    typer.echo(f"{'#':>3}  {'id':<{width}}  {'start':>9}  {'end':>9}  title")
+    for number, mark in enumerate(marks, start=1):
+        typer.echo(
+            f"{number:>3}  {mark.id:<{width}}  {_clock(mark.start_ms):>9}  "
+            f"{_clock(mark.end_ms):>9}  {mark.title}"
+        )
+
+
+def _given(config_file: Path | None) -> list[Path]:
+    return [config_file] if config_file is not None else []
+
+
+def _folder_config(folder: Path, config_file: Path | None, engine: str | None) -> Config:
+    """Defaults, then the folder's recorded settings.yaml, then --config, then --engine."""
+    check_episode_folder(folder)
+    return _with_engine(load_config(*settings_files(folder), *_given(config_file)), engine)
+
+
+def _with_engine(config: Config, engine: str | None) -> Config:
+    """--engine over the settings, checked like a setting, and recorded with the episode."""
+    if engine is None:
+        return config
+    try:
+        return replace(config, engine=EngineSettings(engine, config.engine.workers))
+    except SettingError as exc:
+        raise ConfigError(f"--engine: {exc}") from None
+
+
+def _run(job: Job, engine: Engine, dry_run: bool) -> None:
+    if dry_run:
+        _print_plan(job, plan_job(job, engine))
+        return
     try:
         with RichProgress() as progress:
-            result = build_episode(source, config, out, engine=chosen, progress=progress)
-    except YomiageError as exc:
-        _fail(str(exc))
+            result = run_job(job, engine, progress)
     except KeyboardInterrupt:
-        kept = episode_folder(source, config, out) / SEGMENTS_DIR
+        kept = job.folder / SEGMENTS_DIR
         _fail(f"interrupted; the finished segments are kept in {kept}", code=130)
     minutes, secs = divmod(round(result.audio_seconds), 60)
     level = result.master
+    if result.up_to_date:
+        err.print(
+            f"[green]up to date[/]: {len(result.timeline.chapters)} chapters, "
+            f"{minutes}:{secs:02d}; nothing changed, the MP3 is left as it was",
+            highlight=False,
+            soft_wrap=True,
+        )
+        typer.echo(str(result.mp3))
+        return
     err.print(
         f"[green]done[/]: {len(result.timeline.chapters)} chapters, {minutes}:{secs:02d}, "
         f"{level.loudness_lufs:.1f} LUFS, true peak {level.true_peak_dbtp:.1f} dBTP; "
@@ -89,6 +216,32 @@ def build(
             soft_wrap=True,
         )
     typer.echo(str(result.mp3))
+
+
+def _print_plan(job: Job, plan: BuildPlan) -> None:
+    """The dry run's answer, on standard output: a line per chapter, then the total."""
+    width = max(len(c.id) for c in plan.chapters)
+    for number, chapter in enumerate(plan.chapters, start=1):
+        typer.echo(
+            f"{number:>3}  {chapter.id:<{width}}  {chapter.to_synthesize:>3} of "
+            f"{chapter.segments:>3} to synthesize  {chapter.title}"
+        )
+    if plan.up_to_date:
+        typer.echo(f"nothing to do: {job.folder / EPISODE_FILE} is up to date")
+        return
+    touched = sum(1 for c in plan.chapters if c.to_synthesize)
+    typer.echo(
+        f"would synthesize {plan.to_synthesize} of {plan.segments} sentences "
+        f"in {touched} chapters, then build {job.folder / EPISODE_FILE}"
+    )
+
+
+def _clock(ms: int) -> str:
+    """0:32.512, or 1:02:03.456 past an hour."""
+    minutes, millis = divmod(ms, 60_000)
+    hours, minutes = divmod(minutes, 60)
+    seconds = f"{millis // 1000:02d}.{millis % 1000:03d}"
+    return f"{hours}:{minutes:02d}:{seconds}" if hours else f"{minutes}:{seconds}"
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:

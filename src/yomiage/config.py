@@ -6,6 +6,7 @@ setting stops the build before any synthesis, with the file and line named.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import re
 import string
@@ -213,12 +214,15 @@ class Config:
 # ---------------------------------------------------------------- loading
 
 
-def load_config(path: Path | None = None) -> Config:
-    """The shipped defaults, overridden by the YAML file at `path` if given."""
+def load_config(*paths: Path) -> Config:
+    """The shipped defaults, overridden by each YAML file in `paths` in turn.
+
+    An episode folder's settings.yaml comes first, a --config file after it.
+    """
     defaults_text = (resources.files("yomiage") / "data" / "default.yaml").read_text("utf-8")
-    merged, lines = _parse_yaml(defaults_text, DEFAULTS_NAME)
-    origin = DEFAULTS_NAME
-    if path is not None:
+    merged, _ = _parse_yaml(defaults_text, DEFAULTS_NAME)
+    where: dict[str, str] = {}  # dotted key -> "file:line" of the value that won
+    for path in paths:
         try:
             user_text = path.read_text("utf-8-sig")
         except FileNotFoundError:
@@ -231,15 +235,15 @@ def load_config(path: Path | None = None) -> Config:
         if not isinstance(user, dict):
             raise ConfigError(f"{path}:1: settings must be a mapping of keys to values")
         _merge(merged, user, user_lines, str(path), prefix="")
-        lines.update(user_lines)
-        origin = str(path)
-    base_dir = path.parent if path is not None else Path.cwd()
+        where.update({key: f"{path}:{line}" for key, line in user_lines.items()})
+    # Relative paths (the cover) are relative to the last file that set them.
+    cover_file = where.get("show.cover", "").rpartition(":")[0]
+    base_dir = Path(cover_file).parent if cover_file else Path.cwd()
     try:
         return _build(merged, base_dir)
     except SettingError as exc:
-        line = lines.get(exc.key)
-        where = f"{origin}:{line}" if line and path is not None else origin
-        raise ConfigError(f"{where}: {exc}") from None
+        place = where.get(exc.key) or (str(paths[-1]) if paths else DEFAULTS_NAME)
+        raise ConfigError(f"{place}: {exc}") from None
 
 
 class _Loader(yaml.SafeLoader):
@@ -392,3 +396,32 @@ def _parse_date(value: object) -> datetime.date | None:
         raise SettingError(
             "episode.date", f"episode.date must be YYYY-MM-DD, not {value!r}"
         ) from None
+
+
+# ---------------------------------------------------------------- settings.yaml
+
+# What an episode folder's settings.yaml records: every setting that still
+# matters once the script exists (script and source settings made the script).
+EPISODE_SECTIONS = ("show", "episode", "engine", "voice", "pauses", "master")
+
+
+def episode_settings_yaml(config: Config) -> str:
+    """The settings an episode was built with, as YAML that load_config reads back."""
+    data: dict[str, Any] = {}
+    for section in EPISODE_SECTIONS:
+        values = dataclasses.asdict(getattr(config, section))
+        data[section] = {key: _plain(value) for key, value in values.items()}
+    header = (
+        "# The settings this episode was built with. `yomiage build <this folder>`\n"
+        "# and `yomiage regen` read them (a --config file overrides them); edit\n"
+        "# them to change the voice, pauses or level of this episode only.\n"
+    )
+    return header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=10_000)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value.resolve())
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value

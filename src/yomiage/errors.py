@@ -19,6 +19,10 @@ class ConfigError(YomiageError):
     """A YAML settings file is invalid, or holds an unknown or out-of-range setting."""
 
 
+class ScriptError(YomiageError):
+    """An episode's script.yaml is invalid, or names no such chapter."""
+
+
 class SynthesisError(YomiageError):
     """A text-to-speech engine failed on a segment."""
 

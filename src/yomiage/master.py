@@ -58,6 +58,7 @@ class MasterReport:
     true_peak_dbtp: float  # measured on the decoded MP3
     encodes: int
     peak_ceiling_dbtp: float  # what the true peak had to stay under
+    margin_db: float  # how far under it the limiter was set, for the last encode
 
     @property
     def peak_held(self) -> bool:
@@ -65,13 +66,19 @@ class MasterReport:
 
 
 def master_to_mp3(
-    mix: Samples, chapters: Sequence[tuple[int, int]], settings: MasterSettings, path: Path
+    mix: Samples,
+    chapters: Sequence[tuple[int, int]],
+    settings: MasterSettings,
+    path: Path,
+    first_margin_db: float = FIRST_MARGIN_DB,
 ) -> MasterReport:
     """Normalise, limit and encode `mix` to `path`, encoding again if a peak got through.
 
-    `chapters` are spans of `mix` laid end to end from its start to its end.
+    `chapters` are spans of `mix` laid end to end from its start to its end. A
+    rebuild passes the margin the last build ended with, so unchanged chapters
+    are limited exactly as before.
     """
-    margin = FIRST_MARGIN_DB
+    margin = max(first_margin_db, FIRST_MARGIN_DB)
     for encodes in range(1, MAX_ENCODES + 1):
         gains = _master_and_encode(mix, chapters, settings, settings.true_peak_dbtp - margin, path)
         decoded = decode_to_samples(path, MASTER_RATE)
@@ -79,9 +86,8 @@ def master_to_mp3(
         if peak <= settings.true_peak_dbtp or encodes == MAX_ENCODES:
             break
         margin += peak - settings.true_peak_dbtp + 0.2
-    return MasterReport(
-        tuple(gains), loudness_lufs(decoded, MASTER_RATE), peak, encodes, settings.true_peak_dbtp
-    )
+    loudness = loudness_lufs(decoded, MASTER_RATE)
+    return MasterReport(tuple(gains), loudness, peak, encodes, settings.true_peak_dbtp, margin)
 
 
 def _master_and_encode(

@@ -2,14 +2,12 @@
 
 The order is intro, then the document's sections by role (lead, overview,
 topics in source order, the author's impressions, closing; settable), then the
-outro. The script is written to script.yaml so a person can read and edit it.
+outro. scriptfile.py writes it to script.yaml, where a person can read and edit it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import yaml
 
 from yomiage.config import Config, ScriptSettings
 from yomiage.document import Document, Role, Section
@@ -56,13 +54,18 @@ def build_script(document: Document, config: Config) -> Script:
         *body,
         (settings.titles[OUTRO], OUTRO, _template_paragraphs(settings.outro, fields)),
     ]
+    spoken = [part for part in parts if part[2]]
+    # Numbered from 1, as `yomiage chapters` lists them and `regen --chapter` takes them.
     chapters = tuple(
-        Chapter(id=f"ch{index:02d}", title=chapter_title, role=role, paragraphs=paragraphs)
-        for index, (chapter_title, role, paragraphs) in enumerate(parts)
-        if paragraphs
+        Chapter(id=chapter_id(number), title=chapter_title, role=role, paragraphs=paragraphs)
+        for number, (chapter_title, role, paragraphs) in enumerate(spoken, start=1)
     )
     description = config.episode.description or _describe(document)
     return Script(title=title, description=description, chapters=chapters)
+
+
+def chapter_id(number: int) -> str:
+    return f"ch{number:02d}"
 
 
 # The intro previews at most this many chapter titles, then says など.
@@ -133,36 +136,3 @@ def _describe(document: Document, max_chars: int = 200) -> str:
             break
         description += sentence
     return description or document.title
-
-
-# ---------------------------------------------------------------- script.yaml
-
-
-def script_to_yaml(script: Script) -> str:
-    data = {
-        "title": script.title,
-        "description": script.description,
-        "chapters": [
-            {"id": c.id, "title": c.title, "role": c.role, "paragraphs": list(c.paragraphs)}
-            for c in script.chapters
-        ],
-    }
-    header = (
-        "# yomiage episode script: what the episode says, chapter by chapter.\n"
-        "# Written anew by every `yomiage build`: edits here are not read back yet.\n"
-        "# Each paragraph is one item; sentences are cut at 。！？ and line breaks.\n"
-    )
-    body = yaml.dump(data, Dumper=_ScriptDumper, allow_unicode=True, sort_keys=False, width=10_000)
-    return header + body
-
-
-class _ScriptDumper(yaml.SafeDumper):
-    """Writes text with line breaks as a literal block (|), as a person would type it."""
-
-
-def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in text else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
-
-
-_ScriptDumper.add_representer(str, _represent_text)
