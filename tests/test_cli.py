@@ -53,7 +53,10 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[list[str], str]]:
     (tmp / "a-file").write_text("not a folder", encoding="utf-8")
     (tmp / "utf16.txt").write_bytes("記事\n\n本文です。\n".encode("utf-16"))
     return {
-        "folder as source": ([str(tmp / "a-folder")], "a-folder: is a folder but not an episode folder (no script.yaml)"),
+        "folder as source": (
+            [str(tmp / "a-folder")],
+            "a-folder: is a folder but not an episode folder (no script.yaml)",
+        ),
         "utf-16 source": ([str(tmp / "utf16.txt")], "UTF-16 text is not supported"),
         "out is a file": ([ok, "--out", str(tmp / "a-file")], "cannot create the episode folder"),
         "missing source": ([str(tmp / "nope.txt")], "nope.txt: no such file"),

@@ -41,7 +41,9 @@ def test_chapters_are_reordered_by_role_with_intro_and_outro() -> None:
     assert [c.role for c in script.chapters] == [
         "intro", "overview", "topic", "topic", "impressions", "closing", "outro",
     ]  # fmt: skip
-    assert [c.id for c in script.chapters] == [f"ch{i:02d}" for i in range(1, 8)]  # numbered as listed
+    assert [c.id for c in script.chapters] == [
+        f"ch{i:02d}" for i in range(1, 8)
+    ]  # numbered as listed
 
 
 def test_order_comes_from_settings() -> None:
