@@ -112,7 +112,7 @@ def test_editing_one_chapter_speaks_only_its_new_sentences(tmp_path: Path) -> No
         b.start_ms - a.start_ms
         for a, b in zip(first.timeline.chapters, again.timeline.chapters, strict=True)
     ]
-    assert moved[:3] == [0, 0, 0] and moved[3] > 0 and moved[3] == moved[4]
+    assert moved[:3] == [0, 0, 0] and moved[3] > 0 and abs(moved[3] - moved[4]) <= 1  # ms rounding
 
 
 def test_regen_speaks_exactly_the_named_chapter(tmp_path: Path) -> None:

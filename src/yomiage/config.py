@@ -6,6 +6,7 @@ setting stops the build before any synthesis, with the file and line named.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime
 import re
@@ -221,6 +222,7 @@ def load_config(*paths: Path) -> Config:
     """
     defaults_text = (resources.files("yomiage") / "data" / "default.yaml").read_text("utf-8")
     merged, _ = _parse_yaml(defaults_text, DEFAULTS_NAME)
+    defaults = copy.deepcopy(merged)
     where: dict[str, str] = {}  # dotted key -> "file:line" of the value that won
     for path in paths:
         try:
@@ -234,7 +236,7 @@ def load_config(*paths: Path) -> Config:
             user = {}
         if not isinstance(user, dict):
             raise ConfigError(f"{path}:1: settings must be a mapping of keys to values")
-        _merge(merged, user, user_lines, str(path), prefix="")
+        _merge(merged, user, defaults, user_lines, str(path), prefix="")
         where.update({key: f"{path}:{line}" for key, line in user_lines.items()})
     # Relative paths (the cover) are relative to the last file that set them.
     cover_file = where.get("show.cover", "").rpartition(":")[0]
@@ -264,13 +266,26 @@ def _parse_yaml(text: str, name: str) -> tuple[Any, dict[str, int]]:
         node = yaml.compose(text, Loader=_Loader)
         data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        where = f"{name}:{mark.line + 1}" if mark is not None else name
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{where}: invalid YAML ({problem})") from None
+        raise ConfigError(yaml_error_message(exc, text, name)) from None
     lines: dict[str, int] = {}
     _collect_lines(node, "", lines)
     return data, lines
+
+
+def yaml_error_message(exc: yaml.YAMLError, text: str, name: str) -> str:
+    """`name:line: invalid YAML (what)`, for parser errors and bad characters alike."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if mark is not None:
+        line: int | None = mark.line + 1
+    elif isinstance(exc, yaml.reader.ReaderError):  # a control character: only an offset
+        line = text.count("\n", 0, exc.position) + 1
+    else:
+        line = None
+    problem = getattr(exc, "problem", None) or getattr(exc, "reason", None)
+    problem = problem or str(exc).splitlines()[0]
+    return (
+        f"{name}:{line}: invalid YAML ({problem})" if line else f"{name}: invalid YAML ({problem})"
+    )
 
 
 def _collect_lines(node: yaml.Node | None, prefix: str, lines: dict[str, int]) -> None:
@@ -283,21 +298,30 @@ def _collect_lines(node: yaml.Node | None, prefix: str, lines: dict[str, int]) -
 
 
 def _merge(
-    base: dict[str, Any], user: dict[str, Any], lines: dict[str, int], name: str, prefix: str
+    base: dict[str, Any],
+    user: dict[str, Any],
+    defaults: dict[str, Any],
+    lines: dict[str, int],
+    name: str,
+    prefix: str,
 ) -> None:
-    """Override `base` with `user` in place; only keys the defaults know are allowed."""
+    """Override `base` with `user` in place; only keys the defaults know are allowed.
+
+    Types are checked against the shipped defaults, not against what an earlier
+    file set: a later file may set a title back to null, or give a number.
+    """
     for key, value in user.items():
         dotted = f"{prefix}{key}"
         where = f"{name}:{lines.get(dotted, 1)}"
-        if key not in base:
+        if key not in defaults:
             raise ConfigError(f"{where}: unknown setting '{dotted}'")
-        default = base[key]
+        default = defaults[key]
         if isinstance(default, dict):
             if value is None:  # a section with every line commented out
                 continue
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: '{dotted}' must be a mapping of settings")
-            _merge(default, value, lines, name, f"{dotted}.")
+            _merge(base[key], value, default, lines, name, f"{dotted}.")
         else:
             base[key] = _coerce(value, default, dotted, where)
 

@@ -41,7 +41,7 @@ from yomiage.manifest import (
     read_manifest,
     write_manifest,
 )
-from yomiage.master import FIRST_MARGIN_DB, MASTER_RATE, MasterReport, master_to_mp3
+from yomiage.master import FIRST_MARGIN_DB, MASTER_RATE, MP3_FRAME, MasterReport, master_to_mp3
 from yomiage.script import Chapter, Script, build_script
 from yomiage.scriptfile import read_script, script_to_yaml
 from yomiage.source import read_source
@@ -465,6 +465,7 @@ def _unchanged_result(job: Job, utterances: list[Utterance], engine: Engine) -> 
         [(c.id, c.title) for c in job.script.chapters],
         _pauses(job.config.pauses),
         MASTER_RATE,
+        MP3_FRAME,
     )
     report = MasterReport(
         previous.chapter_gains_db,
@@ -497,6 +498,7 @@ def assemble_episode(
         [(c.id, c.title) for c in script.chapters],
         _pauses(pauses),
         MASTER_RATE,
+        MP3_FRAME,
     )
     return timeline, assemble(timeline, segments)
 

@@ -32,6 +32,7 @@ from yomiage.ffmpeg import Mp3Encoder, decode_to_samples
 from yomiage.loudness import loudness_lufs
 
 MASTER_RATE = 44_100
+MP3_FRAME = 1152  # samples per MPEG-1 Layer III frame
 LIMITER_WINDOW_S = 0.010  # attack and release of the limiter's gain
 # Room left under the true-peak target for inter-sample peaks and MP3 coding
 # noise (2 to 2.5 dB at 96 kbps for Open JTalk's voice); checked after encoding.

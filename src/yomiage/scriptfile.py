@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from yomiage.config import yaml_error_message
 from yomiage.errors import ScriptError
 from yomiage.script import Chapter, Script, chapter_id
 from yomiage.speech.split import is_speakable
@@ -73,10 +74,7 @@ def parse_script(text: str, name: str) -> Script:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        where = f"{name}:{mark.line + 1}" if mark is not None else name
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScriptError(f"{where}: invalid YAML ({problem})") from None
+        raise ScriptError(yaml_error_message(exc, text, name)) from None
     if root is None:
         raise ScriptError(f"{name}: the script is empty")
     top = _mapping(root, name, "the script", TOP_KEYS)
@@ -151,6 +149,8 @@ def _mapping(node: yaml.Node, name: str, what: str, keys: tuple[str, ...]) -> di
             raise ScriptError(
                 f"{_at(name, key_node)}: {what}: unknown key '{key}' (known: {', '.join(keys)})"
             )
+        if key in fields:  # YAML would keep only the last one: an edit would vanish
+            raise ScriptError(f"{_at(name, key_node)}: {what}: '{key}' is given twice")
         fields[key] = value_node
     return fields
 
@@ -171,7 +171,10 @@ def _text(node: yaml.Node | None, name: str, what: str, parent: yaml.Node | None
 
 
 def _optional_text(node: yaml.Node | None, name: str, what: str) -> str:
-    if node is None or (isinstance(node, yaml.ScalarNode) and not str(node.value).strip()):
+    if node is None or (
+        isinstance(node, yaml.ScalarNode)
+        and (node.tag == "tag:yaml.org,2002:null" or not str(node.value).strip())
+    ):
         return ""
     return _text(node, name, what)
 

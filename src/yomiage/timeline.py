@@ -53,6 +53,7 @@ class Timeline:
     offsets: tuple[int, ...]
     chapters: tuple[ChapterMark, ...]
     sentences: tuple[SentenceSpan, ...]
+    chapter_starts: tuple[int, ...]  # in samples: the marks' start_ms, unrounded
 
     @property
     def duration_ms(self) -> int:
@@ -60,7 +61,7 @@ class Timeline:
 
     def chapter_samples(self) -> list[tuple[int, int]]:
         """Each chapter's span in samples, end to end from the first sample to the last."""
-        starts = [round(c.start_ms * self.rate / 1000) for c in self.chapters]
+        starts = self.chapter_starts
         return list(zip(starts, [*starts[1:], self.total_samples], strict=True))
 
 
@@ -89,8 +90,15 @@ def plan_timeline(
     chapters: Sequence[tuple[str, str]],
     pauses: Pauses,
     rate: int,
+    chapter_grid: int = 1,
 ) -> Timeline:
-    """Lay utterances end to end with pauses; `chapters` are (id, title) by index."""
+    """Lay utterances end to end with pauses; `chapters` are (id, title) by index.
+
+    Each chapter after the first starts on a multiple of `chapter_grid` samples
+    (its pause made up to chapter_grid - 1 samples longer). With the MP3 frame
+    size as the grid, an edit that makes one chapter longer or shorter moves the
+    chapters after it by whole frames, so they encode to the same frames again.
+    """
     if not utterances:
         raise ValueError("an episode needs at least one utterance")
     offsets: list[int] = []
@@ -102,7 +110,12 @@ def plan_timeline(
             position += _gap(previous, utterance, pauses)
         if utterance.chapter not in chapter_starts:
             lead = min(round(CHAPTER_LEAD_MS * rate / 1000), pauses.chapter // 2)
-            chapter_starts[utterance.chapter] = 0 if previous is None else position - lead
+            if previous is None:
+                chapter_starts[utterance.chapter] = 0
+            else:
+                start = -(-(position - lead) // chapter_grid) * chapter_grid  # rounded up
+                chapter_starts[utterance.chapter] = start
+                position = start + lead
         offsets.append(position)
         position += length
         previous = utterance
@@ -121,7 +134,7 @@ def plan_timeline(
         SentenceSpan(chapters[u.chapter][0], u.text, _ms(off, rate), _ms(off + length, rate))
         for u, off, length in zip(utterances, offsets, lengths, strict=True)
     )
-    return Timeline(rate, total, tuple(offsets), marks, sentences)
+    return Timeline(rate, total, tuple(offsets), marks, sentences, tuple(s for _, s in starts))
 
 
 def _gap(previous: Utterance, current: Utterance, pauses: Pauses) -> int:
