@@ -112,3 +112,115 @@ def test_bad_input_is_one_clear_line_and_a_nonzero_exit(tmp_path: Path, case: st
     assert expected in lines[0]
     assert "Traceback" not in err
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("*.mp3"))
+
+
+# ---------------------------------------------------------------- episode folders
+
+
+@pytest.fixture(scope="module")
+def episode(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small episode built once with the real engine; tests copy it before editing."""
+    folder = tmp_path_factory.mktemp("episode")
+    source = folder / "note.md"
+    source.write_text("# 記事\n\n## 一章\n\n本文です。\n\n## 二章\n\n次の文です。\n", "utf-8")
+    code, out, err = _run("build", str(source), "--out", str(folder / "out"))
+    assert code == 0, err
+    return Path(out.strip().splitlines()[-1]).parent
+
+
+def _copy(episode: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    return Path(shutil.copytree(episode, tmp_path / "episode"))
+
+
+def test_building_a_folder_with_nothing_changed_says_up_to_date(
+    episode: Path, tmp_path: Path
+) -> None:
+    folder = _copy(episode, tmp_path)
+    code, out, err = _run("build", str(folder), "--dry-run")
+    assert code == 0, err
+    assert out.strip().splitlines()[-1] == f"nothing to do: {folder / 'episode.mp3'} is up to date"
+    code, out, err = _run("build", str(folder))
+    assert code == 0, err
+    assert "up to date" in err and out.strip() == str(folder / "episode.mp3")
+
+
+def test_a_dry_run_lists_each_chapter_and_what_it_would_speak(
+    episode: Path, tmp_path: Path
+) -> None:
+    folder = _copy(episode, tmp_path)
+    script = folder / "script.yaml"
+    script.write_text(
+        script.read_text("utf-8").replace("- 次の文です。", "- 次の文を直しました。"), "utf-8"
+    )
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    code, out, err = _run("build", str(folder), "--dry-run")
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    assert [line.split()[:5] for line in lines[:-1]] == [
+        ["1", "ch01", "0", "of", "5"],
+        ["2", "ch02", "0", "of", "2"],
+        ["3", "ch03", "1", "of", "2"],
+        ["4", "ch04", "0", "of", "3"],
+    ]
+    assert lines[-1].startswith("would synthesize 1 of 12 sentences in 1 chapters")
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+
+
+def test_chapters_lists_what_the_mp3_holds(episode: Path) -> None:
+    code, out, err = _run("chapters", str(episode / "episode.mp3"))
+    assert code == 0, err
+    header, *rows = out.strip().splitlines()
+    assert header.split() == ["#", "id", "start", "end", "title"]
+    assert [row.split()[-1] for row in rows] == ["オープニング", "一章", "二章", "エンディング"]
+    assert rows[0].split()[2] == "0:00.000"
+    ends = [row.split()[3] for row in rows]
+    starts = [row.split()[2] for row in rows]
+    assert starts[1:] == ends[:-1]  # end to end, as players expect
+
+
+def _folder_inputs(folder: Path, tmp: Path) -> dict[str, tuple[list[str], str]]:
+    (tmp / "plain.mp3").write_bytes(b"\xff\xfb\x90\x00" + bytes(417))
+    broken = tmp / "broken"
+    import shutil
+
+    shutil.copytree(folder, broken)
+    script = broken / "script.yaml"
+    script.write_text(script.read_text("utf-8").replace("paragraphs:", "paragraph:", 1), "utf-8")
+    return {
+        "--out with a folder": (
+            ["build", str(folder), "--out", str(tmp)],
+            "--out applies to building from an article",
+        ),
+        "--force with a folder": (["build", str(folder), "--force"], "--force applies"),
+        "unknown chapter": (["regen", str(folder), "-n", "7"], "no chapter '7'"),
+        "regen a non-episode": (["regen", str(tmp), "-n", "1"], "not an episode folder"),
+        "regen a missing folder": (["regen", str(tmp / "nope"), "-n", "1"], "no such episode"),
+        "broken script": (["build", str(broken)], "script.yaml:"),
+        "chapters of nothing": (["chapters", str(tmp / "nope.mp3")], "nope.mp3: no such MP3"),
+        "chapters of a bare mp3": (["chapters", str(tmp / "plain.mp3")], "has no chapters"),
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "--out with a folder",
+        "--force with a folder",
+        "unknown chapter",
+        "regen a non-episode",
+        "regen a missing folder",
+        "broken script",
+        "chapters of nothing",
+        "chapters of a bare mp3",
+    ],
+)
+def test_bad_folder_commands_are_one_clear_line(episode: Path, tmp_path: Path, case: str) -> None:
+    arguments, expected = _folder_inputs(episode, tmp_path)[case]
+    before = (episode / "episode.mp3").read_bytes()
+    code, out, err = _run(*arguments)
+    assert code == 1 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0], err
+    assert (episode / "episode.mp3").read_bytes() == before
