@@ -5,6 +5,9 @@
 Prints the audio length, wall time, real-time factor, time per stage, peak
 memory, and the same text spoken by a sequential `pyopenjtalk.tts` loop, all as
 medians over the runs (the two are interleaved, so machine noise hits both).
+After each build it also times what a user does next: rebuilding the folder
+with nothing changed, rebuilding it with every segment cached but no MP3 (one
+assembly pass), and regenerating one chapter (`regen --chapter`).
 """
 
 from __future__ import annotations
@@ -21,7 +24,16 @@ from pathlib import Path
 import pyopenjtalk
 
 from yomiage.config import load_config
-from yomiage.episode import BuildResult, build_episode, script_utterances
+from yomiage.engines import make_engine
+from yomiage.episode import (
+    EPISODE_FILE,
+    BuildResult,
+    build_episode,
+    prepare_from_folder,
+    run_job,
+    script_utterances,
+    settings_files,
+)
 from yomiage.script import build_script
 from yomiage.source import read_source
 
@@ -32,6 +44,14 @@ STAGES = ("parse", "synthesis", "assembly", "mastering", "tagging")
 def build_once(source: Path, out: Path) -> tuple[float, BuildResult]:
     start = time.perf_counter()
     result = build_episode(source, load_config(), out)
+    return time.perf_counter() - start, result
+
+
+def rebuild_once(folder: Path, regen: list[str] | None = None) -> tuple[float, BuildResult]:
+    """`yomiage build EPISODE_DIR`, or `yomiage regen EPISODE_DIR --chapter ...`."""
+    start = time.perf_counter()
+    job = prepare_from_folder(folder, load_config(*settings_files(folder)), regen or [])
+    result = run_job(job, make_engine(job.config.engine.name, job.config))
     return time.perf_counter() - start, result
 
 
@@ -58,6 +78,11 @@ def build_peak_rss_mb(source: Path, out: Path) -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
+def regen_chapter(result: BuildResult) -> str:
+    """The chapter a user would regenerate: the middle one (a topic, not the intro)."""
+    return result.timeline.chapters[len(result.timeline.chapters) // 2].id
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("source", nargs="?", type=Path, default=SAMPLE)
@@ -72,6 +97,7 @@ def main() -> None:
     pyopenjtalk.g2p("あ")  # the loop gets a loaded dictionary for free, as a warm process would
 
     walls, stage_times, loop_walls = [], {s: [] for s in STAGES}, []
+    unchanged, reassembled, regens, regen_synthesis = [], [], [], []
     result: BuildResult | None = None
     loop_audio = 0.0
     with tempfile.TemporaryDirectory() as folder:
@@ -80,10 +106,21 @@ def main() -> None:
             walls.append(wall)
             for stage in STAGES:
                 stage_times[stage].append(result.seconds.get(stage, 0.0))
+            episode = result.mp3.parent
+            unchanged.append(rebuild_once(episode)[0])
+            (episode / EPISODE_FILE).unlink()
+            reassembled.append(rebuild_once(episode)[0])
+            chapter = regen_chapter(result)
+            regen_wall, regen_result = rebuild_once(episode, [chapter])
+            regens.append(regen_wall)
+            regen_synthesis.append(regen_result.seconds["synthesis"])
             loop_wall, loop_audio = plain_loop(texts)
             loop_walls.append(loop_wall)
-            print(f"run {run + 1}: build {wall:.2f} s, plain loop {loop_wall:.2f} s", flush=True)
-        cached_wall, _ = build_once(args.source, Path(folder) / "run0")
+            print(
+                f"run {run + 1}: build {wall:.2f} s, regen {regen_wall:.2f} s, "
+                f"plain loop {loop_wall:.2f} s",
+                flush=True,
+            )
     assert result is not None
 
     wall = statistics.median(walls)
@@ -99,7 +136,16 @@ def main() -> None:
     for stage in STAGES:
         seconds = statistics.median(stage_times[stage])
         print(f"  {stage:<25} {seconds:6.2f} s  ({seconds / wall:5.1%})")
-    print(f"rebuild, all segments cached {cached_wall:.2f} s ({cached_wall / wall:.0%} of a build)")
+    chapter = regen_chapter(result)
+    sentences = sum(1 for s in result.timeline.sentences if s.chapter_id == chapter)
+    for label, times in (
+        ("rebuild, nothing changed", unchanged),
+        ("rebuild, no MP3, all cached", reassembled),
+        (f"regen {chapter} ({sentences} sentences)", regens),
+    ):
+        seconds = statistics.median(times)
+        print(f"{label:<28}{seconds:6.2f} s  ({seconds / wall:5.1%} of a build)")
+    print(f"  of which synthesis        {statistics.median(regen_synthesis):6.2f} s")
     print(f"plain pyopenjtalk.tts loop  {loop_wall:.2f} s for {loop_audio:.1f} s of speech")
     print(f"  loop wall per audio s     {loop_per_audio:.4f}")
     print(f"build / loop, per audio s   {per_audio / loop_per_audio:.2f}x")
