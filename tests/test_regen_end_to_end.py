@@ -7,6 +7,7 @@ ID3 chapter time says.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -156,3 +157,36 @@ def test_regen_through_the_cli_speaks_one_chapter_again(first: BuildResult, tmp_
 
 def _samples(ms: int) -> int:
     return round(ms * MASTER_RATE / 1000)
+
+
+def test_a_killed_build_resumes_with_only_the_missing_segments(tmp_path: Path) -> None:
+    """kill -9 in the middle of synthesis: every segment finished before it is kept and used."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    source = tmp_path / "long.md"
+    sentences = "".join(f"これは{n}番目の、少し長めの文章でございます。" for n in range(1, 26))
+    source.write_text(f"# 長い記事\n\n## 本文\n\n{sentences}\n", encoding="utf-8")
+    command = [sys.executable, "-m", "yomiage.cli", "build", str(source), "--out", str(tmp_path)]
+    segments = tmp_path / "long" / ".segments"
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
+    deadline = time.monotonic() + 120
+    while len(list(segments.glob("*.npz"))) < 5 and time.monotonic() < deadline:
+        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGKILL)  # the build and its synthesis workers
+    process.wait()
+    kept = len(list(segments.glob("*.npz")))
+    assert kept >= 5 and not (tmp_path / "long" / "episode.mp3").exists()
+
+    resumed = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert resumed.returncode == 0, resumed.stderr
+    done = re.search(r"(\d+) of (\d+) sentences synthesized", resumed.stderr)
+    assert done, resumed.stderr
+    synthesized, total = int(done.group(1)), int(done.group(2))
+    assert synthesized == total - kept

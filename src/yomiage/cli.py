@@ -88,7 +88,11 @@ def build(
     dry_run: DryRunOption = False,
     force: Annotated[
         bool,
-        typer.Option("--force", help="Replace hand edits to the episode's script.yaml."),
+        typer.Option(
+            "--force",
+            help="Building from an article: replace hand edits to the episode's "
+            "script.yaml and settings.yaml.",
+        ),
     ] = False,
 ) -> None:
     """Build the episode of SOURCE into OUT/<slug>/, or rebuild EPISODE_DIR after edits.
@@ -109,6 +113,8 @@ def build(
         _run(job, make_engine(config.engine.name, config), dry_run)
     except YomiageError as exc:
         _fail(str(exc))
+    except KeyboardInterrupt:
+        _fail("interrupted before synthesis; nothing was changed", code=130)
 
 
 @app.command()
@@ -133,6 +139,8 @@ def regen(
         _run(job, make_engine(config.engine.name, config), dry_run)
     except YomiageError as exc:
         _fail(str(exc))
+    except KeyboardInterrupt:
+        _fail("interrupted before synthesis; nothing was changed", code=130)
 
 
 @app.command()

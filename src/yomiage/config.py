@@ -438,7 +438,8 @@ def episode_settings_yaml(config: Config) -> str:
     header = (
         "# The settings this episode was built with. `yomiage build <this folder>`\n"
         "# and `yomiage regen` read them (a --config file overrides them); edit\n"
-        "# them to change the voice, pauses or level of this episode only.\n"
+        "# them to change the voice, pauses or level of this episode only. The\n"
+        "# episode's title and description come from script.yaml.\n"
     )
     return header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=10_000)
 
