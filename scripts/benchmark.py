@@ -32,8 +32,8 @@ from yomiage.episode import (
     prepare_from_folder,
     run_job,
     script_utterances,
-    settings_files,
 )
+from yomiage.jobs import folder_config
 from yomiage.script import build_script
 from yomiage.source import read_source
 
@@ -50,7 +50,7 @@ def build_once(source: Path, out: Path) -> tuple[float, BuildResult]:
 def rebuild_once(folder: Path, regen: list[str] | None = None) -> tuple[float, BuildResult]:
     """`yomiage build EPISODE_DIR`, or `yomiage regen EPISODE_DIR --chapter ...`."""
     start = time.perf_counter()
-    job = prepare_from_folder(folder, load_config(*settings_files(folder)), regen or [])
+    job = prepare_from_folder(folder, folder_config(folder), regen or [])
     result = run_job(job, make_engine(job.config.engine.name, job.config))
     return time.perf_counter() - start, result
 

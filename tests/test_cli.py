@@ -141,9 +141,10 @@ def test_building_a_folder_with_nothing_changed_says_up_to_date(
     code, out, err = _run("build", str(folder), "--dry-run")
     assert code == 0, err
     assert out.strip().splitlines()[-1] == f"nothing to do: {folder / 'episode.mp3'} is up to date"
-    code, out, err = _run("build", str(folder))
-    assert code == 0, err
-    assert "up to date" in err and out.strip() == str(folder / "episode.mp3")
+    for target in (folder, folder / "script.yaml"):  # the folder, or the script in it
+        code, out, err = _run("build", str(target))
+        assert code == 0, err
+        assert "up to date" in err and out.strip() == str(folder / "episode.mp3")
 
 
 def test_a_dry_run_lists_each_chapter_and_what_it_would_speak(
@@ -194,9 +195,12 @@ def _folder_inputs(folder: Path, tmp: Path) -> dict[str, tuple[list[str], str]]:
             "--out applies to building from an article",
         ),
         "--force with a folder": (["build", str(folder), "--force"], "--force applies"),
-        "unknown chapter": (["regen", str(folder), "-n", "7"], "no chapter '7'"),
-        "regen a non-episode": (["regen", str(tmp), "-n", "1"], "not an episode folder"),
-        "regen a missing folder": (["regen", str(tmp / "nope"), "-n", "1"], "no such episode"),
+        "unknown chapter": (["regen", str(folder), "--chapter", "7"], "no chapter '7'"),
+        "regen a non-episode": (["regen", str(tmp), "--chapter", "1"], "not an episode folder"),
+        "regen a missing folder": (
+            ["regen", str(tmp / "nope"), "--chapter", "1"],
+            "no such episode",
+        ),
         "broken script": (["build", str(broken)], "script.yaml:"),
         "chapters of nothing": (["chapters", str(tmp / "nope.mp3")], "nope.mp3: no such MP3"),
         "chapters of a bare mp3": (["chapters", str(tmp / "plain.mp3")], "has no chapters"),

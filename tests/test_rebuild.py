@@ -28,9 +28,9 @@ from yomiage.episode import (
     plan_job,
     prepare_from_folder,
     run_job,
-    settings_files,
 )
 from yomiage.errors import ScriptError, SynthesisError
+from yomiage.jobs import folder_config
 from yomiage.manifest import MANIFEST_FILE, read_manifest
 from yomiage.tags import read_chapters
 
@@ -56,7 +56,7 @@ def _first_build(tmp_path: Path, engine: FakeEngine | None = None) -> BuildResul
 
 def _rebuild(folder: Path, engine: FakeEngine, regen: Sequence[str] = ()) -> BuildResult:
     """What `yomiage build EPISODE_DIR` (or `regen`) does, with the folder's own settings."""
-    job = prepare_from_folder(folder, load_config(*settings_files(folder)), regen)
+    job = prepare_from_folder(folder, folder_config(folder), regen)
     return run_job(job, engine)
 
 
@@ -336,3 +336,132 @@ def test_a_dry_run_counts_what_would_be_spoken_and_writes_nothing(tmp_path: Path
     assert plan.to_synthesize == 5 and not plan.up_to_date
     unchanged = plan_job(prepare_from_folder(folder, load_config()), engine)
     assert unchanged.to_synthesize == 2
+
+
+# ---------------------------------------------------------------- nothing is lost
+
+
+def test_settings_edited_in_the_folder_are_not_replaced_by_an_article_build(
+    tmp_path: Path,
+) -> None:
+    first = _first_build(tmp_path)
+    folder = first.mp3.parent
+    settings = folder / SETTINGS_FILE
+    settings.write_text(
+        settings.read_text("utf-8").replace("sentence_ms: 350", "sentence_ms: 500"), "utf-8"
+    )
+    _rebuild(folder, FakeEngine())  # the edit is in the episode now, and stays an edit
+    edited = settings.read_text("utf-8")
+    with pytest.raises(ScriptError, match=r"settings\.yaml has edits .* --config"):
+        build_episode(_article(tmp_path), load_config(), tmp_path / "out", engine=FakeEngine())
+    assert settings.read_text("utf-8") == edited
+    # the way out the message gives works
+    result = build_episode(
+        _article(tmp_path), load_config(settings), tmp_path / "out", engine=FakeEngine()
+    )
+    assert result.up_to_date
+
+
+def test_another_article_with_the_same_folder_name_is_refused(tmp_path: Path) -> None:
+    first = _first_build(tmp_path)
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    with pytest.raises(ScriptError, match=r"holds the episode of .*article\.md.* episode\.slug"):
+        build_episode(
+            _article(other, ARTICLE.replace("一つ目", "別の")),
+            load_config(),
+            tmp_path / "out",
+            engine=FakeEngine(),
+        )
+    data = json.loads((first.mp3.parent / MANIFEST_FILE).read_text("utf-8"))
+    data["date"] = "2020-02-29"
+    (first.mp3.parent / MANIFEST_FILE).write_text(json.dumps(data), "utf-8")
+    replaced = build_episode(
+        _article(other, ARTICLE.replace("一つ目", "別の")),
+        load_config(),
+        tmp_path / "out",
+        engine=FakeEngine(),
+        force=True,
+    )
+    manifest = read_manifest(replaced.mp3.parent)
+    assert manifest is not None and manifest.date != "2020-02-29"  # not the other one's date
+    assert manifest.source == str((other / "article.md").resolve())
+
+
+def test_an_interrupted_regen_leaves_the_episode_to_be_rebuilt(tmp_path: Path) -> None:
+    first = _first_build(tmp_path)
+    folder = first.mp3.parent
+    with pytest.raises(SynthesisError):
+        _rebuild(folder, FakeEngine(fail_after=1), regen=["ch02"])
+    again = _rebuild(folder, engine := FakeEngine())
+    assert not again.up_to_date and engine.calls == []  # reassembled with the new take
+
+
+def test_a_damaged_manifest_is_no_crash(tmp_path: Path) -> None:
+    first = _first_build(tmp_path)
+    path = first.mp3.parent / MANIFEST_FILE
+    for damage in ({"date": None}, {"limiter_margin_db": "x"}, {"chapters": [{}]}):
+        data = json.loads(path.read_text("utf-8"))
+        path.write_text(json.dumps({**data, **damage}), "utf-8")
+        assert read_manifest(first.mp3.parent) is None
+        result = build_episode(
+            _article(tmp_path), load_config(), tmp_path / "out", engine=FakeEngine()
+        )
+        assert not result.up_to_date and read_manifest(first.mp3.parent) is not None
+    path.write_text("{ not json", "utf-8")
+    assert read_manifest(first.mp3.parent) is None
+
+
+def test_an_up_to_date_episode_needs_no_segments(tmp_path: Path) -> None:
+    import shutil
+
+    first = _first_build(tmp_path)
+    shutil.rmtree(first.mp3.parent / SEGMENTS_DIR)
+    again = _rebuild(first.mp3.parent, engine := FakeEngine())
+    assert again.up_to_date and engine.calls == []
+
+
+def test_a_relative_cover_does_not_make_the_folder_build_redo_the_episode(
+    tmp_path: Path,
+) -> None:
+    png = bytes.fromhex(
+        "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+        "0000000d49444154789c6360000002000005000157a6fc0a0000000049454e44ae426082"
+    )
+    (tmp_path / "cover.png").write_bytes(png)
+    settings = tmp_path / "show.yaml"
+    settings.write_text("show:\n  cover: cover.png\n", "utf-8")
+    first = build_episode(
+        _article(tmp_path), load_config(settings), tmp_path / "out", engine=FakeEngine()
+    )
+    assert _rebuild(first.mp3.parent, FakeEngine()).up_to_date
+    (tmp_path / "cover.png").write_bytes(png + b"\0")  # same path, other picture
+    assert not _rebuild(first.mp3.parent, FakeEngine()).up_to_date
+
+
+def test_comments_in_settings_yaml_survive_a_rebuild(tmp_path: Path) -> None:
+    first = _first_build(tmp_path)
+    settings = first.mp3.parent / SETTINGS_FILE
+    settings.write_text("# my notes\n" + settings.read_text("utf-8"), "utf-8")
+    _rebuild(first.mp3.parent, FakeEngine(), regen=["1"])
+    assert settings.read_text("utf-8").startswith("# my notes\n")
+
+
+def test_regen_numbers_follow_the_mp3_chapter_list(tmp_path: Path) -> None:
+    first = _first_build(tmp_path)
+    folder = first.mp3.parent
+    path = folder / SCRIPT_FILE
+    script = yaml.safe_load(path.read_text("utf-8"))
+    script["chapters"] = [c for c in script["chapters"] if c["id"] != "ch02"]
+    path.write_text(yaml.safe_dump(script, allow_unicode=True, sort_keys=False), "utf-8")
+    engine = FakeEngine()
+    _rebuild(folder, engine, regen=["3"])  # the MP3 still lists ch02: 3 is ch03
+    assert sorted(engine.calls) == sorted(_chapter_texts(first, "ch03"))
+    # now the MP3 lists ch01 ch03 ch04 ch05: 2 is ch03 again
+    engine = FakeEngine()
+    _rebuild(folder, engine, regen=["2"])
+    assert sorted(engine.calls) == sorted(_chapter_texts(first, "ch03"))
+    script["chapters"] = [c for c in script["chapters"] if c["id"] != "ch03"]
+    path.write_text(yaml.safe_dump(script, allow_unicode=True, sort_keys=False), "utf-8")
+    with pytest.raises(ScriptError, match=r"chapter 2 \(ch03\) is no longer in script\.yaml"):
+        _rebuild(folder, FakeEngine(), regen=["2"])

@@ -25,9 +25,9 @@ from yomiage.episode import (
     build_episode,
     prepare_from_folder,
     run_job,
-    settings_files,
 )
 from yomiage.ffmpeg import decode_to_samples
+from yomiage.jobs import folder_config
 from yomiage.loudness import loudness_lufs
 from yomiage.master import MASTER_RATE
 from yomiage.tags import read_chapters
@@ -61,7 +61,7 @@ def _copy(first: BuildResult, tmp_path: Path) -> Path:
 def _rebuild(folder: Path, regen: list[str] | None = None) -> BuildResult:
     from yomiage.engines import make_engine
 
-    config = load_config(*settings_files(folder))
+    config = folder_config(folder)
     job = prepare_from_folder(folder, config, regen or [])
     return run_job(job, make_engine(config.engine.name, config))
 

@@ -47,10 +47,11 @@ class SegmentCache:
         try:
             with np.load(path) as stored:
                 return Audio(samples=stored["samples"].astype(np.float32), rate=int(stored["rate"]))
-        except FileNotFoundError:
+        except OSError:  # missing, or unreadable now: synthesize it again, keep the file
             return None
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-            path.unlink(missing_ok=True)  # damaged: synthesize it again
+        except (ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            with contextlib.suppress(OSError):
+                path.unlink()  # damaged (a write cut short by a crash): synthesize it again
             return None
 
     def has(self, key: str) -> bool:

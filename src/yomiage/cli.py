@@ -16,19 +16,18 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from yomiage import __version__
 from yomiage.config import Config, EngineSettings, SettingError, load_config
 from yomiage.engines import ENGINES, Engine, make_engine
-from yomiage.episode import (
+from yomiage.episode import BuildPlan, plan_job, run_job
+from yomiage.errors import ConfigError, OutputError, YomiageError
+from yomiage.jobs import (
     EPISODE_FILE,
     SEGMENTS_DIR,
-    BuildPlan,
     Job,
     check_episode_folder,
-    plan_job,
+    episode_folder_of,
+    folder_config,
     prepare_from_folder,
     prepare_from_source,
-    run_job,
-    settings_files,
 )
-from yomiage.errors import ConfigError, OutputError, YomiageError
 from yomiage.tags import read_chapters
 
 app = typer.Typer(
@@ -100,13 +99,14 @@ def build(
     Only sentences whose text or voice changed are synthesized; the MP3's path is printed last.
     """
     try:
-        if target.is_dir():
-            check_episode_folder(target)
+        folder = episode_folder_of(target)
+        if folder is not None:
+            check_episode_folder(folder)
             if out is not None or force:
                 option = "--out" if out is not None else "--force"
-                _fail(f"{option} applies to building from an article, not to {target}")
-            config = _folder_config(target, config_file, engine)
-            job = prepare_from_folder(target, config)
+                _fail(f"{option} applies to building from an article, not to {folder}")
+            config = _folder_config(folder, config_file, engine)
+            job = prepare_from_folder(folder, config)
         else:
             config = _with_engine(load_config(*_given(config_file)), engine)
             job = prepare_from_source(target, config, out or Path("output"), force=force)
@@ -124,7 +124,6 @@ def regen(
         list[str],
         typer.Option(
             "--chapter",
-            "-n",
             help="Chapter to speak again: its number in `yomiage chapters`, or its id. Repeatable.",
         ),
     ],
@@ -175,7 +174,7 @@ def _given(config_file: Path | None) -> list[Path]:
 def _folder_config(folder: Path, config_file: Path | None, engine: str | None) -> Config:
     """Defaults, then the folder's recorded settings.yaml, then --config, then --engine."""
     check_episode_folder(folder)
-    return _with_engine(load_config(*settings_files(folder), *_given(config_file)), engine)
+    return _with_engine(folder_config(folder, *_given(config_file)), engine)
 
 
 def _with_engine(config: Config, engine: str | None) -> Config:

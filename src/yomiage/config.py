@@ -408,7 +408,7 @@ def _check_cover(cover: Path) -> Path:
         ) from None
     if image_mime(head) is None:
         raise SettingError("show.cover", f"show.cover: {cover} is neither a JPEG nor a PNG image")
-    return cover
+    return cover.resolve()
 
 
 def _parse_date(value: object) -> datetime.date | None:

@@ -3,24 +3,22 @@
     source text -> Document -> Script -> utterances -> segments -> Timeline
                 -> mastered MP3 -> ID3 tags and chapters
 
-A build starts from an article (prepare_from_source) or from an episode
-folder's edited script.yaml (prepare_from_folder), then run_job does the rest:
-every sentence whose segment is cached is reused, only the others are spoken,
-and an episode whose inputs did not change is left as it is. Only synthesis
-and the audio steps touch the outside world. The finished MP3, script.yaml,
-settings.yaml and manifest.json replace the old ones only once everything has
-succeeded.
+jobs.py prepares a build from an article or from an episode folder's edited
+script.yaml; run_job does the rest. Every sentence whose segment is cached is
+reused and only the others are spoken; an episode whose inputs did not change
+is left as it is. Only synthesis and the audio steps touch the outside world.
+The MP3 replaces the old one in one step once it is complete; script.yaml,
+settings.yaml and manifest.json are then written one after another, each in
+one step (a crash between them at worst makes the next build redo work).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
-import hashlib
-import re
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -28,10 +26,19 @@ from typing import Protocol
 from yomiage import __version__
 from yomiage.audio import Samples, resample
 from yomiage.cache import SegmentCache, segment_key
-from yomiage.config import Config, PauseSettings, episode_settings_yaml
-from yomiage.engines import Audio, Engine
-from yomiage.errors import ScriptError, SourceError, SynthesisError
+from yomiage.config import Config, PauseSettings, episode_settings_yaml, load_config
+from yomiage.engines import Audio, Engine, make_engine
+from yomiage.errors import ConfigError, SynthesisError
 from yomiage.files import ensure_folder, replace_file, write_text_atomic
+from yomiage.jobs import (
+    EPISODE_FILE,
+    SCRIPT_FILE,
+    SEGMENTS_DIR,
+    SETTINGS_FILE,
+    Job,
+    prepare_from_folder,
+    prepare_from_source,
+)
 from yomiage.manifest import (
     ChapterRecord,
     Manifest,
@@ -42,17 +49,25 @@ from yomiage.manifest import (
     write_manifest,
 )
 from yomiage.master import FIRST_MARGIN_DB, MASTER_RATE, MP3_FRAME, MasterReport, master_to_mp3
-from yomiage.script import Chapter, Script, build_script
-from yomiage.scriptfile import read_script, script_to_yaml
-from yomiage.source import read_source
+from yomiage.script import Script
 from yomiage.speech.split import split_sentences
 from yomiage.tags import EpisodeTags, write_tags
 from yomiage.timeline import Pauses, Timeline, Utterance, assemble, plan_timeline
 
-EPISODE_FILE = "episode.mp3"
-SCRIPT_FILE = "script.yaml"
-SETTINGS_FILE = "settings.yaml"
-SEGMENTS_DIR = ".segments"
+__all__ = [
+    "EPISODE_FILE",
+    "SCRIPT_FILE",
+    "SEGMENTS_DIR",
+    "SETTINGS_FILE",
+    "BuildPlan",
+    "BuildResult",
+    "Job",
+    "build_episode",
+    "plan_job",
+    "prepare_from_folder",
+    "prepare_from_source",
+    "run_job",
+]
 
 
 class Progress(Protocol):
@@ -74,19 +89,6 @@ class QuietProgress:
 
     def segment_done(self, chapter_title: str) -> None:
         pass
-
-
-@dataclass(frozen=True)
-class Job:
-    """One build to do: the script, the folder it goes to, and what to speak again."""
-
-    folder: Path
-    script: Script
-    config: Config  # with the episode's date settled
-    source: Path | None  # the article, when building from one
-    script_text: str | None  # script.yaml to write; None when the build reads the folder's
-    previous: Manifest | None
-    regen: frozenset[str] = frozenset()  # chapter ids to synthesize even when cached
 
 
 @dataclass(frozen=True)
@@ -140,132 +142,31 @@ def build_episode(
     start = time.perf_counter()
     job = prepare_from_source(source, config, out_dir, force=force)
     parsed = time.perf_counter() - start
-    result = run_job(job, engine or _engine(config), progress)
+    result = run_job(job, engine or make_engine(config.engine.name, config), progress)
     result.seconds["parse"] = parsed
     return result
-
-
-def prepare_from_source(source: Path, config: Config, out_dir: Path, force: bool = False) -> Job:
-    """A job for the article at `source`; its script replaces the folder's script.yaml.
-
-    Refuses, unless `force`, when that would throw away hand edits to the
-    folder's script.yaml or settings.yaml.
-    """
-    document = read_source(source, config.source.chrome_patterns)
-    script = build_script(document, config)
-    folder = episode_folder(source, config, out_dir)
-    previous = read_manifest(folder)
-    script_text = script_to_yaml(script)
-    if not force:
-        _refuse_to_lose_edits(folder, previous, source, script_text)
-    config = _with_date(config, previous)
-    return Job(folder, script, config, source, script_text, previous)
-
-
-def prepare_from_folder(folder: Path, config: Config, regen: Sequence[str] = ()) -> Job:
-    """A job that rebuilds an episode folder from its (edited) script.yaml.
-
-    `regen` names chapters (numbers from 1, or ids) to synthesize again even
-    where their segments are cached.
-    """
-    check_episode_folder(folder)
-    script = read_script(folder / SCRIPT_FILE)
-    previous = read_manifest(folder)
-    chosen = frozenset(find_chapter(script, reference, folder).id for reference in regen)
-    source = Path(previous.source) if previous and previous.source else None
-    return Job(folder, script, _with_date(config, previous), source, None, previous, chosen)
-
-
-def check_episode_folder(folder: Path) -> None:
-    if not folder.is_dir():
-        raise SourceError(f"{folder}: no such episode folder")
-    if not (folder / SCRIPT_FILE).is_file():
-        raise SourceError(f"{folder}: is a folder but not an episode folder (no {SCRIPT_FILE})")
-
-
-def settings_files(folder: Path) -> list[Path]:
-    """The settings an episode folder was built with, if it records them."""
-    path = folder / SETTINGS_FILE
-    return [path] if path.is_file() else []
-
-
-def find_chapter(script: Script, reference: str, folder: Path) -> Chapter:
-    """The chapter `reference` names: its number in the chapter list (from 1) or its id."""
-    chapters = script.chapters
-    if reference.isdigit() and 1 <= int(reference) <= len(chapters):
-        return chapters[int(reference) - 1]
-    for chapter in chapters:
-        if chapter.id == reference:
-            return chapter
-    raise ScriptError(
-        f"{folder}: no chapter {reference!r}; the episode has chapters 1 to {len(chapters)} "
-        f"({chapters[0].id} to {chapters[-1].id}), see `yomiage chapters {folder}`"
-    )
-
-
-def _refuse_to_lose_edits(
-    folder: Path, previous: Manifest | None, source: Path, script_text: str
-) -> None:
-    if previous is None:
-        return  # built before manifests existed, or never: nothing recorded as edited
-    script_path = folder / SCRIPT_FILE
-    current = _read_text(script_path)
-    replaced = current is not None and current != script_text
-    edited = previous.script_edited or _sha(current or "") != previous.script_sha256
-    if replaced and edited:
-        raise ScriptError(
-            f"{script_path} has edits that building from {source.name} would replace: "
-            f"rebuild from them with `yomiage build {folder}`, or add --force to "
-            f"start again from {source.name}"
-        )
-    settings_path = folder / SETTINGS_FILE
-    settings = _read_text(settings_path)
-    if settings is not None and _sha(settings) != previous.settings_sha256:
-        raise ScriptError(
-            f"{settings_path} has edits that building from {source.name} would replace: "
-            f"pass it with --config {settings_path}, or add --force to replace it"
-        )
-
-
-def _with_date(config: Config, previous: Manifest | None) -> Config:
-    """The episode keeps the date of its first build unless the settings give one."""
-    if config.episode.date is not None:
-        return config
-    date = datetime.date.today()
-    if previous is not None:
-        with suppress(ValueError):
-            date = datetime.date.fromisoformat(previous.date)
-    return dataclasses.replace(config, episode=dataclasses.replace(config.episode, date=date))
-
-
-def _engine(config: Config) -> Engine:
-    from yomiage.engines import make_engine
-
-    return make_engine(config.engine.name, config)
 
 
 # ---------------------------------------------------------------- planning
 
 
 def plan_job(job: Job, engine: Engine) -> BuildPlan:
-    """What run_job would synthesize; reads only the cache's file names and the manifest."""
+    """What run_job would do, without doing it: reads the manifest, the MP3 and the cache."""
     utterances = script_utterances(job.script)
     keys = _segment_keys(utterances, engine)
-    cache = SegmentCache(job.folder / SEGMENTS_DIR)
-    todo = _keys_to_synthesize(job, utterances, keys, cache.has)
-    chapters = tuple(
-        ChapterPlan(
-            chapter.id,
-            chapter.title,
-            segments=len({k for u, k in zip(utterances, keys, strict=True) if u.chapter == index}),
-            to_synthesize=len(
-                {k for u, k in zip(utterances, keys, strict=True) if u.chapter == index} & todo
-            ),
+    up_to_date = _is_up_to_date(job, _inputs_hash(job, utterances, keys, engine))
+    if up_to_date:
+        todo: set[str] = set()
+    else:
+        todo = _keys_to_synthesize(job, utterances, keys, SegmentCache(job.folder / SEGMENTS_DIR))
+    chapters = []
+    for index, chapter in enumerate(job.script.chapters):
+        chapter_keys = {k for u, k in zip(utterances, keys, strict=True) if u.chapter == index}
+        chapters.append(
+            ChapterPlan(chapter.id, chapter.title, len(chapter_keys), len(chapter_keys & todo))
         )
-        for index, chapter in enumerate(job.script.chapters)
-    )
-    up_to_date = not todo and _is_up_to_date(job, _fingerprint(job, utterances, keys, engine))
-    return BuildPlan(chapters, len(set(keys)), len(todo), up_to_date)
+    up_to_date = _is_up_to_date(job, _inputs_hash(job, utterances, keys, engine))
+    return BuildPlan(tuple(chapters), len(set(keys)), len(todo), up_to_date)
 
 
 def _segment_keys(utterances: list[Utterance], engine: Engine) -> list[str]:
@@ -274,42 +175,40 @@ def _segment_keys(utterances: list[Utterance], engine: Engine) -> list[str]:
 
 
 def _keys_to_synthesize(
-    job: Job, utterances: list[Utterance], keys: list[str], cached: _HasKey
+    job: Job, utterances: list[Utterance], keys: list[str], cache: SegmentCache
 ) -> set[str]:
+    """Keys of chapters to regenerate, and keys the cache does not hold."""
     regen = {i for i, c in enumerate(job.script.chapters) if c.id in job.regen}
     return {
         key
         for u, key in zip(utterances, keys, strict=True)
-        if u.chapter in regen or not cached(key)
+        if u.chapter in regen or not cache.has(key)
     }
 
 
-class _HasKey(Protocol):
-    def __call__(self, key: str) -> bool: ...
-
-
-def _fingerprint(job: Job, utterances: list[Utterance], keys: list[str], engine: Engine) -> str:
+def _inputs_hash(job: Job, utterances: list[Utterance], keys: list[str], engine: Engine) -> str:
     """A hash of everything that makes the MP3's bytes: if it matches, the MP3 is current."""
     tags = episode_tags(job.script, job.config)
-    cover = file_sha256(tags.cover) if tags.cover else None
+    cover = file_sha256(tags.cover) if tags.cover else None  # its bytes, not where it lies
     return fingerprint(
         __version__,
         engine.identity(),
-        [c.id for c in job.script.chapters],
-        [c.title for c in job.script.chapters],
+        [(c.id, c.title) for c in job.script.chapters],
         [(u.chapter, u.paragraph, key) for u, key in zip(utterances, keys, strict=True)],
         dataclasses.asdict(job.config.pauses),
         dataclasses.asdict(job.config.master),
-        dataclasses.asdict(tags),
+        dataclasses.asdict(dataclasses.replace(tags, cover=None)),
         cover,
     )
 
 
-def _is_up_to_date(job: Job, inputs: str) -> bool:
+def _is_up_to_date(job: Job, inputs_hash: str) -> bool:
+    """The MP3 is the one the last build made from exactly these inputs; no regen asked."""
     previous = job.previous
     return (
-        previous is not None
-        and previous.fingerprint == inputs
+        not job.regen
+        and previous is not None
+        and previous.inputs_hash == inputs_hash
         and file_sha256(job.folder / EPISODE_FILE) == previous.mp3_sha256
     )
 
@@ -324,30 +223,35 @@ def run_job(job: Job, engine: Engine, progress: Progress | None = None) -> Build
     folder = ensure_folder(job.folder)
     utterances = script_utterances(job.script)
     keys = _segment_keys(utterances, engine)
-    inputs = _fingerprint(job, utterances, keys, engine)
-    cache = SegmentCache(folder / SEGMENTS_DIR)
-    todo = _keys_to_synthesize(job, utterances, keys, cache.has)
-    if not todo and _is_up_to_date(job, inputs) and job.previous is not None:
-        _write_records(job, dataclasses.replace(job.previous))
+    inputs_hash = _inputs_hash(job, utterances, keys, engine)
+    if _is_up_to_date(job, inputs_hash):
+        assert job.previous is not None
+        _write_records(job, job.previous)
         return _unchanged_result(job, utterances, engine)
 
+    cache = SegmentCache(folder / SEGMENTS_DIR)
+    todo = _keys_to_synthesize(job, utterances, keys, cache)
+    if job.regen and job.previous is not None:
+        # New takes replace cached ones under the same keys: until the new MP3 is
+        # made, the old one must not pass for up to date.
+        write_manifest(folder, dataclasses.replace(job.previous, inputs_hash=""))
     with _timed(seconds, "synthesis"):
         audios, synthesized = synthesize(
             utterances, keys, todo, job.script, engine, cache, progress
         )
     lengths = [len(a.samples) for a in audios]
     # Sentences the engine could not pronounce came back empty: leave them out.
-    spoken = [(u, a) for u, a in zip(utterances, audios, strict=True) if len(a.samples)]
-    if not spoken:
+    heard = [(u, a) for u, a in zip(utterances, audios, strict=True) if len(a.samples)]
+    if not heard:
         raise SynthesisError(
             f"{folder}: the {engine.name} engine produced no sound for any sentence"
         )
     with _timed(seconds, "assembly"):
         progress.stage("assembling")
         timeline, mix = assemble_episode(
-            job.script, [u for u, _ in spoken], [a for _, a in spoken], job.config.pauses
+            job.script, [u for u, _ in heard], [a for _, a in heard], job.config.pauses
         )
-        del audios, spoken  # the mix holds them now: keep peak memory down
+        del audios, heard  # the mix holds them now: keep peak memory down
     staging = folder / f".{EPISODE_FILE}.partial"
     margin = job.previous.limiter_margin_db if job.previous else FIRST_MARGIN_DB
     try:
@@ -363,7 +267,7 @@ def run_job(job: Job, engine: Engine, progress: Progress | None = None) -> Build
             replace_file(staging, mp3)
     finally:
         staging.unlink(missing_ok=True)
-    manifest = _manifest(job, engine, utterances, keys, lengths, timeline, report, inputs)
+    manifest = _manifest(job, engine, utterances, keys, lengths, timeline, report, inputs_hash)
     _write_records(job, manifest)
     cache.prune(keep=set(keys) | _keys_of(job.previous))
     return BuildResult(
@@ -372,27 +276,50 @@ def run_job(job: Job, engine: Engine, progress: Progress | None = None) -> Build
 
 
 def _write_records(job: Job, manifest: Manifest) -> None:
-    """script.yaml (when built from an article), settings.yaml, then manifest.json."""
-    if job.script_text is not None and _read_text(job.folder / SCRIPT_FILE) != job.script_text:
-        write_text_atomic(job.folder / SCRIPT_FILE, job.script_text)
-    settings_text = episode_settings_yaml(job.config)
-    if _read_text(job.folder / SETTINGS_FILE) != settings_text:
-        write_text_atomic(job.folder / SETTINGS_FILE, settings_text)
-    script_sha = file_sha256(job.folder / SCRIPT_FILE) or ""
-    if job.script_text is not None:
-        edited = False  # script.yaml is what the article made
-    else:  # built from the folder: edited unless it is still what the last build recorded
-        previous = job.previous
-        edited = previous is None or previous.script_edited or script_sha != previous.script_sha256
-    write_manifest(
-        job.folder,
-        dataclasses.replace(
-            manifest,
-            script_sha256=script_sha,
-            script_edited=edited,
-            settings_sha256=_sha(settings_text),
-        ),
+    """script.yaml (when built from an article), settings.yaml, then manifest.json.
+
+    Each is written only when its content changed: a user's comments in
+    settings.yaml survive, and an up-to-date build of a read-only folder works.
+    """
+    folder, previous = job.folder, job.previous
+    if job.script_text is not None and _read_text(folder / SCRIPT_FILE) != job.script_text:
+        write_text_atomic(folder / SCRIPT_FILE, job.script_text)
+    settings_path = folder / SETTINGS_FILE
+    settings_before = file_sha256(settings_path)
+    if not _settings_hold(settings_path, job.config):
+        write_text_atomic(settings_path, episode_settings_yaml(job.config))
+    script_sha, settings_sha = file_sha256(folder / SCRIPT_FILE), file_sha256(settings_path)
+    if job.script_text is not None:  # built from the article: its own script and settings
+        script_edited = settings_edited = False
+    else:  # built from the folder: edited unless still what the last build recorded
+        script_edited = (
+            previous is None or previous.script_edited or script_sha != previous.script_sha256
+        )
+        settings_edited = (
+            previous is None
+            or previous.settings_edited
+            or settings_before != previous.settings_sha256
+            or settings_sha != settings_before
+        )
+    recorded = dataclasses.replace(
+        manifest,
+        script_sha256=script_sha or "",
+        script_edited=script_edited,
+        settings_sha256=settings_sha or "",
+        settings_edited=settings_edited,
     )
+    if recorded != previous or read_manifest(folder) != recorded:
+        write_manifest(folder, recorded)
+
+
+def _settings_hold(path: Path, config: Config) -> bool:
+    """Whether the settings file at `path` gives exactly `config`."""
+    if not path.exists():
+        return False
+    try:
+        return load_config(path) == config
+    except ConfigError:
+        return False
 
 
 def _manifest(
@@ -403,20 +330,19 @@ def _manifest(
     lengths: list[int],
     timeline: Timeline,
     report: MasterReport,
-    inputs: str,
+    inputs_hash: str,
 ) -> Manifest:
-    starts = iter(timeline.offsets)
+    # The timeline holds the utterances that were heard, in order: pair them up.
+    heard_starts = iter(timeline.offsets)
+    starts = [
+        round(next(heard_starts) * 1000 / timeline.rate) if length else None for length in lengths
+    ]
     marks = {mark.id: mark for mark in timeline.chapters}
     chapters = []
     for index, chapter in enumerate(job.script.chapters):
         segments = tuple(
-            SegmentRecord(
-                key,
-                u.text,
-                length,
-                round(next(starts) * 1000 / timeline.rate) if length else None,
-            )
-            for u, key, length in zip(utterances, keys, lengths, strict=True)
+            SegmentRecord(key, u.text, length, start)
+            for u, key, length, start in zip(utterances, keys, lengths, starts, strict=True)
             if u.chapter == index
         )
         mark = marks.get(chapter.id)
@@ -431,21 +357,23 @@ def _manifest(
         )
     mp3 = job.folder / EPISODE_FILE
     date = job.config.episode.date or datetime.date.today()
+    gains = dict(zip([m.id for m in timeline.chapters], report.chapter_gains_db, strict=True))
     return Manifest(
         yomiage=__version__,
         engine=engine.name,
         engine_identity=engine.identity(),
         date=date.isoformat(),
         source=str(job.source.resolve()) if job.source else None,
-        # _write_records fills in the file hashes once the files are written.
+        # _write_records fills in the hashes and flags of the files it writes.
         script_sha256="",
         script_edited=False,
         settings_sha256="",
-        fingerprint=inputs,
+        settings_edited=False,
+        inputs_hash=inputs_hash,
         mp3_sha256=file_sha256(mp3) or "",
         mp3_bytes=mp3.stat().st_size,
         limiter_margin_db=report.margin_db,
-        chapter_gains_db=report.chapter_gains_db,
+        chapter_gains_db=tuple(gains.get(c.id) for c in job.script.chapters),
         loudness_lufs=round(report.loudness_lufs, 2),
         true_peak_dbtp=round(report.true_peak_dbtp, 2),
         duration_ms=timeline.duration_ms,
@@ -468,7 +396,7 @@ def _unchanged_result(job: Job, utterances: list[Utterance], engine: Engine) -> 
         MP3_FRAME,
     )
     report = MasterReport(
-        previous.chapter_gains_db,
+        tuple(gain for gain in previous.chapter_gains_db if gain is not None),
         previous.loudness_lufs,
         previous.true_peak_dbtp,
         0,
@@ -570,25 +498,11 @@ def episode_tags(script: Script, config: Config) -> EpisodeTags:
     )
 
 
-def episode_folder(source: Path, config: Config, out_dir: Path) -> Path:
-    return out_dir / (config.episode.slug or slugify(source.stem))
-
-
-def slugify(name: str) -> str:
-    """A folder name that is safe everywhere; Japanese letters are kept."""
-    slug = re.sub(r"[^\w\-]+", "-", name, flags=re.UNICODE).strip("-_.")
-    return slug[:80] or "episode"
-
-
 def _read_text(path: Path) -> str | None:
     try:
         return path.read_text("utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-
-
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @contextmanager

@@ -9,12 +9,15 @@ episode's date and limiter margin so that a rebuild sounds like the last one.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
+import types
+import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from yomiage.files import write_text_atomic
 
@@ -47,17 +50,21 @@ class Manifest:
     date: str  # the episode's date, kept across rebuilds
     source: str | None  # the article it was built from, if any
     script_sha256: str  # script.yaml as the build left it: a later edit shows
-    script_edited: bool  # the build read a hand-edited script.yaml
-    settings_sha256: str
-    fingerprint: str  # of every input that makes the MP3's bytes
+    script_edited: bool  # it holds hand edits (the build read it from the folder)
+    settings_sha256: str  # settings.yaml likewise
+    settings_edited: bool
+    inputs_hash: str  # of every input that makes the MP3's bytes; "" while a regen runs
     mp3_sha256: str
     mp3_bytes: int
     limiter_margin_db: float
-    chapter_gains_db: tuple[float, ...]
+    chapter_gains_db: tuple[float | None, ...]  # per script chapter; None: it was silent
     loudness_lufs: float
     true_peak_dbtp: float
     duration_ms: int
     chapters: tuple[ChapterRecord, ...]
+
+
+_Record = TypeVar("_Record", "Manifest", "ChapterRecord", "SegmentRecord")
 
 
 def write_manifest(folder: Path, manifest: Manifest) -> None:
@@ -73,21 +80,41 @@ def read_manifest(folder: Path) -> Manifest | None:
     """
     try:
         data = json.loads((folder / MANIFEST_FILE).read_text("utf-8"))
-        if data.pop("format") != FORMAT:
+        if not isinstance(data, dict) or data.pop("format", None) != FORMAT:
             return None
-        chapters = tuple(
-            ChapterRecord(
-                **{
-                    **chapter,
-                    "segments": tuple(SegmentRecord(**s) for s in chapter["segments"]),
-                }
-            )
-            for chapter in data.pop("chapters")
-        )
-        gains = tuple(data.pop("chapter_gains_db"))
-        return Manifest(**data, chapters=chapters, chapter_gains_db=gains)
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return _typed(Manifest, data)
+    except (OSError, ValueError):  # ValueError: bad JSON, or a field of the wrong type
         return None
+
+
+def _typed(cls: type[_Record], data: object) -> _Record:
+    """`cls` built from JSON data, every field checked against its annotation."""
+    hints = typing.get_type_hints(cls)
+    if not isinstance(data, dict) or set(data) != set(hints):
+        raise ValueError(f"{cls.__name__}: wrong fields")
+    return cls(**{name: _field(data[name], hint) for name, hint in hints.items()})
+
+
+def _field(value: object, hint: Any) -> Any:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        for option in typing.get_args(hint):
+            with contextlib.suppress(ValueError):
+                return _field(value, option)
+        raise ValueError(f"{value!r} is none of {hint}")
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise ValueError(f"{value!r} is not a list")
+        return tuple(_field(item, typing.get_args(hint)[0]) for item in value)
+    if hint in (ChapterRecord, SegmentRecord):
+        return _typed(hint, value)
+    if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if hint is type(None) and value is None:
+        return None
+    if hint in (str, int, bool) and type(value) is hint:
+        return value
+    raise ValueError(f"{value!r} is not a {hint}")
 
 
 def fingerprint(*parts: Any) -> str:

@@ -97,7 +97,9 @@ def plan_timeline(
     Each chapter after the first starts on a multiple of `chapter_grid` samples
     (its pause made up to chapter_grid - 1 samples longer). With the MP3 frame
     size as the grid, an edit that makes one chapter longer or shorter moves the
-    chapters after it by whole frames, so they encode to the same frames again.
+    chapters after it by whole frames: the encoder cuts them into frames just as
+    before, so they decode to nearly the same samples (LAME's state still
+    carries over from the chapters before them).
     """
     if not utterances:
         raise ValueError("an episode needs at least one utterance")
