@@ -21,6 +21,7 @@ class FakeEngine:
     """
 
     name = "fake"
+    spells_latin = False  # the pipeline tests need no Open JTalk lookups
 
     def __init__(
         self,

@@ -12,6 +12,7 @@ from rich.cells import cell_len, set_cell_size
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
 
 from yomiage import __version__
 from yomiage.config import Config, EngineSettings, SettingError, load_config
@@ -28,6 +29,7 @@ from yomiage.jobs import (
     prepare_from_folder,
     prepare_from_source,
 )
+from yomiage.review import review_target, write_stub
 from yomiage.tags import read_chapters
 
 app = typer.Typer(
@@ -140,6 +142,66 @@ def regen(
         _fail(str(exc))
     except KeyboardInterrupt:
         _fail("interrupted before synthesis; nothing was changed", code=130)
+
+
+@app.command()
+def readings(
+    target: Annotated[
+        Path,
+        typer.Argument(help="The article, or an episode folder.", metavar="SOURCE|EPISODE_DIR"),
+    ],
+    config_file: ConfigOption = None,
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="Folder for episodes, to find the episode's lexicon."),
+    ] = Path("output"),
+    write: Annotated[
+        Path | None,
+        typer.Option(
+            "--write",
+            help="Add the guessed readings to this lexicon file, to correct them there.",
+        ),
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 when a term has only a guessed reading.")
+    ] = False,
+) -> None:
+    """How every English word, number and lexicon term will be read, before synthesis."""
+    try:
+        folder = episode_folder_of(target)
+        config = (
+            _folder_config(folder, config_file, None)
+            if folder is not None
+            else load_config(*_given(config_file))
+        )
+        terms = review_target(target, config, out)
+        table = Table(box=None, pad_edge=False, show_edge=False)
+        for column in ("term", "spoken as", "Open JTalk says", "how", "count", "first in"):
+            table.add_column(column, no_wrap=True)
+        for term in terms:
+            how = f"[yellow]{term.how}[/]" if term.needs_reading else term.how
+            table.add_row(
+                escape(term.surface),
+                escape(term.spoken),
+                escape(term.kana),
+                how,
+                str(term.count),
+                term.chapter,
+            )
+        Console(width=200, soft_wrap=True, highlight=False).print(table)
+        guessed = sum(1 for t in terms if t.needs_reading)
+        err.print(
+            f"{len(terms)} terms; {guessed} with a guessed reading (no lexicon entry)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        if write is not None:
+            added = write_stub(write, terms, target.name)
+            err.print(f"added {added} guessed readings to {write}", highlight=False, soft_wrap=True)
+    except YomiageError as exc:
+        _fail(str(exc))
+    if check and guessed:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -50,7 +50,10 @@ from yomiage.manifest import (
 )
 from yomiage.master import FIRST_MARGIN_DB, MASTER_RATE, MP3_FRAME, MasterReport, master_to_mp3
 from yomiage.script import Script
-from yomiage.speech.split import split_sentences
+from yomiage.speech.latin import LatinReadings
+from yomiage.speech.lexicon import lexicon_for
+from yomiage.speech.split import is_speakable, split_sentences
+from yomiage.speech.spoken import Speech
 from yomiage.tags import EpisodeTags, write_tags
 from yomiage.timeline import Pauses, Timeline, Utterance, assemble, plan_timeline
 
@@ -68,6 +71,7 @@ __all__ = [
     "prepare_from_source",
     "run_job",
 ]
+LATIN_WORDS_FILE = "latin-words.json"  # in .segments: Open JTalk's and e2k's answers
 
 
 class Progress(Protocol):
@@ -152,7 +156,7 @@ def build_episode(
 
 def plan_job(job: Job, engine: Engine) -> BuildPlan:
     """What run_job would do, without doing it: reads the manifest, the MP3 and the cache."""
-    utterances = script_utterances(job.script)
+    utterances = script_utterances(job.script, speech_for(job.folder, engine, save=False))
     keys = _segment_keys(utterances, engine)
     up_to_date = _is_up_to_date(job, _inputs_hash(job, utterances, keys, engine))
     if up_to_date:
@@ -171,7 +175,7 @@ def plan_job(job: Job, engine: Engine) -> BuildPlan:
 
 def _segment_keys(utterances: list[Utterance], engine: Engine) -> list[str]:
     identity = engine.identity()
-    return [segment_key(identity, u.text) for u in utterances]
+    return [segment_key(identity, u.said) for u in utterances]
 
 
 def _keys_to_synthesize(
@@ -221,7 +225,7 @@ def run_job(job: Job, engine: Engine, progress: Progress | None = None) -> Build
     progress = progress or QuietProgress()
     seconds: dict[str, float] = {}
     folder = ensure_folder(job.folder)
-    utterances = script_utterances(job.script)
+    utterances = script_utterances(job.script, speech_for(folder, engine))
     keys = _segment_keys(utterances, engine)
     inputs_hash = _inputs_hash(job, utterances, keys, engine)
     if _is_up_to_date(job, inputs_hash):
@@ -341,7 +345,7 @@ def _manifest(
     chapters = []
     for index, chapter in enumerate(job.script.chapters):
         segments = tuple(
-            SegmentRecord(key, u.text, length, start)
+            SegmentRecord(key, u.text, u.said, length, start)
             for u, key, length, start in zip(utterances, keys, lengths, starts, strict=True)
             if u.chapter == index
         )
@@ -437,13 +441,30 @@ def _pauses(pauses: PauseSettings) -> Pauses:
     )
 
 
-def script_utterances(script: Script) -> list[Utterance]:
-    return [
+def script_utterances(script: Script, speech: Speech | None = None) -> list[Utterance]:
+    """Every sentence of the script in order; with `speech`, also what the engine is given."""
+    written = [
         Utterance(chapter_index, paragraph_index, sentence)
         for chapter_index, chapter in enumerate(script.chapters)
         for paragraph_index, paragraph in enumerate(chapter.paragraphs)
         for sentence in split_sentences(paragraph)
     ]
+    if speech is None:
+        return written
+    spoken = speech.spoken([u.text for u in written])
+    return [
+        dataclasses.replace(u, spoken=s)
+        for u, s in zip(written, spoken, strict=True)
+        if is_speakable(s)  # a sentence that was only a mark or a link reference
+    ]
+
+
+def speech_for(folder: Path, engine: Engine, save: bool = True) -> Speech:
+    """The readings for an episode in `folder`, for `engine`."""
+    latin = None
+    if engine.spells_latin:
+        latin = LatinReadings(folder / SEGMENTS_DIR / LATIN_WORDS_FILE, save=save)
+    return Speech(lexicon_for(folder), latin)
 
 
 def synthesize(
@@ -472,7 +493,7 @@ def synthesize(
         total=len(utterances), cached=len(utterances) - sum(map(len, missing.values()))
     )
     groups = list(missing.values())
-    for position, spoken in engine.synthesize([utterances[group[0]].text for group in groups]):
+    for position, spoken in engine.synthesize([utterances[group[0]].said for group in groups]):
         # Resampled here, while the engine's workers are busy, and cached at the master rate.
         audio = resample(spoken, MASTER_RATE)
         group = groups[position]

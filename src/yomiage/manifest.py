@@ -28,7 +28,8 @@ FORMAT = 1
 @dataclass(frozen=True)
 class SegmentRecord:
     key: str  # the segment cache key
-    text: str
+    text: str  # as written
+    spoken: str  # as the engine was given it
     samples: int  # length at the master rate; 0 when the engine gave silence
     start_ms: int | None  # where it starts in the MP3; None when left out (silent)
 

@@ -30,7 +30,12 @@ class Utterance:
 
     chapter: int  # index into the script's chapters
     paragraph: int  # index into that chapter's paragraphs
-    text: str
+    text: str  # as written: what a transcript shows
+    spoken: str = ""  # what the engine is given (readings applied); "" when the same as text
+
+    @property
+    def said(self) -> str:
+        return self.spoken or self.text
 
 
 @dataclass(frozen=True)

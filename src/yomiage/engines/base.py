@@ -12,6 +12,9 @@ __all__ = ["Audio", "Engine", "Samples"]
 
 class Engine(Protocol):
     name: str
+    # True when the engine spells English words it does not know letter by
+    # letter (Open JTalk): the pipeline then gives it katakana readings for them.
+    spells_latin: bool
 
     def identity(self) -> str:
         """Engine, version, voice and every voice setting: what makes its audio what it is.

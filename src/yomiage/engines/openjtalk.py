@@ -57,6 +57,7 @@ def _warm_up() -> None:
 
 class OpenJTalkEngine:
     name = "openjtalk"
+    spells_latin = True
 
     def __init__(self, voice: VoiceSettings, workers: int = 0) -> None:
         self.voice = voice

@@ -1,0 +1,189 @@
+"""The readings lexicon: how to say a name or term, from YAML, applied before any engine.
+
+Three layers, each overriding the one before: the lexicon shipped with yomiage
+(data/readings.yaml), the user's own for every episode
+(~/.config/yomiage/readings.yaml, or the file YOMIAGE_READINGS names), and the
+episode's (readings.yaml in its folder). An entry is
+
+    surface: reading                      # Latin: whole words, any case
+    surface: {reading: ..., case: exact, whole_word: false}
+
+A surface with no reading ("") is a stub still to fill in: it is ignored.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from yomiage.errors import ConfigError
+
+READINGS_FILE = "readings.yaml"
+DEFAULT_NAME = "yomiage/data/readings.yaml"
+ENTRY_KEYS = ("reading", "case", "whole_word")
+_LATIN = re.compile(r"[A-Za-z]")
+_EDGE_ALNUM = re.compile(r"[A-Za-z0-9]")
+
+
+@dataclass(frozen=True)
+class Entry:
+    surface: str  # NFKC, as it is matched
+    reading: str
+    exact_case: bool
+    whole_word: bool
+    origin: str  # file:line, for the review table and messages
+
+    @property
+    def key(self) -> str:
+        return self.surface if self.exact_case else self.surface.casefold()
+
+
+class Lexicon:
+    """Entries by surface; later entries override earlier ones with the same surface."""
+
+    def __init__(self, entries: Iterable[Entry] = ()) -> None:
+        self._exact: dict[str, Entry] = {}
+        self._folded: dict[str, Entry] = {}
+        for entry in entries:
+            # An entry replaces any earlier one of the same surface, whatever its case rule.
+            self._exact.pop(entry.surface, None)
+            self._folded.pop(entry.surface.casefold(), None)
+            (self._exact if entry.exact_case else self._folded)[entry.key] = entry
+        self._pattern = _compile(self.entries())
+
+    def entries(self) -> list[Entry]:
+        return [*self._exact.values(), *self._folded.values()]
+
+    def __len__(self) -> int:
+        return len(self._exact) + len(self._folded)
+
+    def apply(self, text: str) -> str:
+        """`text` with every surface replaced by its reading (longest match first)."""
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(lambda m: self.entry_for(m.group()).reading, text)
+
+    def hits(self, text: str) -> Iterator[Entry]:
+        """The entries `text` uses, in order of appearance."""
+        if self._pattern is not None:
+            for match in self._pattern.finditer(text):
+                yield self.entry_for(match.group())
+
+    def entry_for(self, matched: str) -> Entry:
+        return self._exact.get(matched) or self._folded[matched.casefold()]
+
+    @classmethod
+    def load(cls, *paths: Path) -> Lexicon:
+        """The shipped lexicon, then each of `paths` that exists, in order."""
+        shipped = resources.files("yomiage") / "data" / READINGS_FILE
+        entries = list(_parse(shipped.read_text("utf-8"), DEFAULT_NAME))
+        for path in paths:
+            if path.is_file():
+                entries.extend(_parse(_read(path), str(path)))
+        return cls(entries)
+
+
+def user_lexicon_path() -> Path:
+    """The user's lexicon for every episode: $YOMIAGE_READINGS, else under XDG_CONFIG_HOME."""
+    if named := os.environ.get("YOMIAGE_READINGS"):
+        return Path(named).expanduser()
+    config_home = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(config_home) / "yomiage" / READINGS_FILE
+
+
+def lexicon_for(folder: Path | None) -> Lexicon:
+    """Shipped, then the user's, then the episode folder's readings."""
+    paths = [user_lexicon_path()]
+    if folder is not None:
+        paths.append(folder / READINGS_FILE)
+    return Lexicon.load(*paths)
+
+
+def _compile(entries: list[Entry]) -> re.Pattern[str] | None:
+    if not entries:
+        return None
+    alternatives = [_alternative(e) for e in sorted(entries, key=lambda e: -len(e.surface))]
+    return re.compile("|".join(alternatives))
+
+
+def _alternative(entry: Entry) -> str:
+    body = re.escape(entry.surface)
+    if not entry.exact_case:
+        body = f"(?i:{body})"
+    if entry.whole_word:  # no letter or digit may touch a Latin edge: AI, not AIM or MAIL
+        if _EDGE_ALNUM.match(entry.surface[0]):
+            body = r"(?<![A-Za-z0-9])" + body
+        if _EDGE_ALNUM.match(entry.surface[-1]):
+            body += r"(?![A-Za-z0-9]|\.\d)"  # GPT-4 is not the start of GPT-4.1
+    return body
+
+
+# ---------------------------------------------------------------- reading YAML
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the readings ({exc})") from None
+
+
+def _parse(text: str, name: str) -> Iterator[Entry]:
+    from yomiage.config import yaml_error_message
+
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        raise ConfigError(yaml_error_message(exc, text, name)) from None
+    if root is None:
+        return
+    if not isinstance(root, yaml.MappingNode):
+        raise ConfigError(f"{name}:1: readings must be a mapping of surface: reading")
+    seen: dict[str, int] = {}
+    for key_node, value_node in root.value:
+        line = key_node.start_mark.line + 1
+        where = f"{name}:{line}"
+        surface = unicodedata.normalize("NFKC", str(key_node.value)).strip()
+        if not surface:
+            raise ConfigError(f"{where}: an empty surface")
+        if surface in seen:
+            raise ConfigError(f"{where}: '{surface}' is given twice (also line {seen[surface]})")
+        seen[surface] = line
+        entry = _entry(surface, value_node, where)
+        if entry is not None:
+            yield entry
+
+
+def _entry(surface: str, node: yaml.Node, where: str) -> Entry | None:
+    latin = _LATIN.search(surface) is not None
+    options: dict[str, str] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key not in ENTRY_KEYS or not isinstance(value_node, yaml.ScalarNode):
+                known = ", ".join(ENTRY_KEYS)
+                raise ConfigError(f"{where}: '{surface}': unknown option '{key}' (known: {known})")
+            options[key] = str(value_node.value)
+    elif isinstance(node, yaml.ScalarNode):
+        options["reading"] = "" if node.tag.endswith(":null") else str(node.value)
+    else:
+        raise ConfigError(f"{where}: '{surface}': give a reading, or a mapping with 'reading'")
+    reading = unicodedata.normalize("NFKC", options.get("reading", "")).strip()
+    if not reading:
+        return None  # a stub from `yomiage readings --write`, not filled in yet
+    if _LATIN.search(reading):
+        raise ConfigError(f"{where}: '{surface}': the reading must be kana, not {reading!r}")
+    case = options.get("case", "any" if latin else "exact")
+    if case not in ("any", "exact"):
+        raise ConfigError(f"{where}: '{surface}': case must be 'any' or 'exact', not {case!r}")
+    whole = options.get("whole_word", "true" if latin else "false").lower()
+    if whole not in ("true", "false"):
+        raise ConfigError(f"{where}: '{surface}': whole_word must be true or false")
+    return Entry(surface, reading, case == "exact", whole == "true", where)

@@ -1,0 +1,23 @@
+"""Every test runs with its own empty user config: no one's ~/.config/yomiage leaks in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_config(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path_factory.mktemp("config-home")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    monkeypatch.delenv("YOMIAGE_READINGS", raising=False)
+
+
+def user_lexicon() -> Path:
+    """Where the user's lexicon for every episode lives in this test."""
+    from yomiage.speech.lexicon import user_lexicon_path
+
+    return user_lexicon_path()

@@ -1,0 +1,70 @@
+"""Text for the ear: the normaliser on a table of what Japanese articles contain."""
+
+from __future__ import annotations
+
+import pytest
+
+from yomiage.speech.normalize import normalize
+
+CASES = {
+    # NFKC: full-width Latin and digits, half-width katakana; never NFKD
+    "ＯｐｅｎＡＩは２０２４年に": "OpenAIは2024年に",
+    "ｶﾀｶﾅ": "カタカナ",
+    "がぎぐげご": "がぎぐげご",
+    # dates and times
+    "2024/11/29に公開": "2024年11月29日に公開",
+    "2024-01-05の発表": "2024年1月5日の発表",
+    "2024.3.1から": "2024年3月1日から",
+    "2024/11の記事": "2024年11月の記事",
+    "2024/13/40": "2024/13/40",  # not a date: left alone
+    "10:30から": "10時30分から",
+    "9:00開始": "9時開始",
+    "比率は16:9": "比率は16:9",  # a ratio, not a time
+    # numbers, ranges, counters, percentages
+    "売上は1,234,567円": "売上は1234567円",
+    "3〜5人": "3から5人",
+    "3～5人": "3から5人",
+    "10~20%": "10から20パーセント",
+    "50%増": "50パーセント増",
+    "５０％増": "50パーセント増",
+    "-5度": "マイナス5度",
+    "1920x1080": "1920かける1080",
+    "4日間と1セント": "4日間と1セント",  # counters stay digits: the engine reads them
+    "GPT-4とGPT-3.5": "GPT-4とGPT-3.5",
+    # links and addresses
+    "詳しくは https://example.com/a?b=1 を参照。": "詳しくは リンク を参照。",
+    "www.example.jp で": "リンク で",
+    "連絡は a.b@example.co.jp まで": "連絡は メールアドレス まで",
+    # brackets: readings and asides
+    "齟齬（そご）がある": "そごがある",
+    "イリヤ(OpenAI Chief Scientist)は": "イリヤ、OpenAI Chief Scientist、は",
+    "結果（速報）。": "結果、速報。",
+    "（）空": "空",
+    # symbols and marks
+    "AIについて〜": "AIについて",
+    "〜について": "について",
+    "A&B": "AアンドB",
+    "1+1=2": "1プラス1イコール2",
+    "スキ❤️してね": "スキしてね",
+    "※注意": "注意",
+    "→次へ": "次へ",
+    "snake_case": "snake case",
+    "見出し　全角スペース": "見出し 全角スペース",
+}
+
+
+@pytest.mark.parametrize(("written", "spoken"), list(CASES.items()))
+def test_normalize(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
+
+
+def test_readings_apply_to_the_text_as_written_after_nfkc() -> None:
+    lexicon = {"C#": "シーシャープ", "1,000円": "せんえん"}
+
+    def readings(text: str) -> str:
+        for surface, reading in lexicon.items():
+            text = text.replace(surface, reading)
+        return text
+
+    assert normalize("Ｃ＃で１,０００円", readings) == "シーシャープでせんえん"
+    assert normalize("C#で1,000円") == "Cで1000円"  # without the lexicon the mark is lost

@@ -1,0 +1,169 @@
+"""Readings end to end: Latin words for Open JTalk, the review command, and the segment cache."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import user_lexicon
+from fakes import FakeEngine
+from typer.testing import CliRunner
+
+from yomiage.cli import app
+from yomiage.config import load_config
+from yomiage.episode import SEGMENTS_DIR, build_episode, prepare_from_folder, run_job
+from yomiage.jobs import folder_config
+from yomiage.manifest import read_manifest
+from yomiage.review import review_target
+from yomiage.speech import latin
+from yomiage.speech.latin import ACRONYM, DICTIONARY, GUESSED, LatinReadings, spell
+from yomiage.speech.lexicon import READINGS_FILE, Lexicon
+from yomiage.speech.spoken import Speech
+
+SAMPLE = Path(__file__).parent.parent / "seeds" / "000_d963ebc8981accf9.txt"
+runner = CliRunner()
+
+
+def test_acronyms_are_spelled_as_people_spell_them() -> None:
+    assert spell("GDP") == "ジーディーピー"
+    assert spell("LLMs") == "エルエルエムズ"
+    assert spell("AI") == "エーアイ"
+
+
+def test_latin_words_are_looked_up_once_and_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[list[str]] = []
+
+    def probe(words: list[str]) -> dict[str, tuple[str, str]]:
+        asked.append(words)
+        known = {"Google": "グーグル"}
+        return {w: (known.get(w, ""), "ゲス") for w in words}
+
+    monkeypatch.setattr(latin, "_probe_words", probe)
+    cache = tmp_path / "words.json"
+    readings = LatinReadings(cache).readings(["Google", "Zorblax", "GDP", "Zorblax"])
+    assert {w: (r.reading, r.how) for w, r in readings.items()} == {
+        "Google": ("Google", DICTIONARY),  # Open JTalk knows it: left as written
+        "Zorblax": ("ゲス", GUESSED),
+        "GDP": ("ジーディーピー", ACRONYM),
+    }
+    assert asked == [["GDP", "Google", "Zorblax"]]
+    again = LatinReadings(cache).readings(["Zorblax", "Quux"])  # a new process, same folder
+    assert asked[1:] == [["Quux"]] and again["Zorblax"].how == GUESSED
+    data = json.loads(cache.read_text("utf-8"))
+    data["versions"] = "another Open JTalk"
+    cache.write_text(json.dumps(data), "utf-8")
+    LatinReadings(cache).readings(["Zorblax"])
+    assert asked[2:] == [["Zorblax"]]  # answers from other versions are not trusted
+
+
+def test_speech_applies_the_lexicon_then_latin_readings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(latin, "_probe_words", lambda ws: {w: ("", "ゾーブラックス") for w in ws})
+    speech = Speech(
+        Lexicon.load(),
+        LatinReadings(),
+    )
+    assert speech.spoken(["OpenAIのZorblaxとGDP（速報）は10:30に。"]) == [
+        "オープンエーアイのゾーブラックスとジーディーピー、速報、は10時30分に。"
+    ]
+    assert Speech(Lexicon.load()).spoken(["Zorblax"]) == ["Zorblax"]  # an engine that reads it
+
+
+ARTICLE = "# 記事\n\n## 一章\n\nZorblaxの話です。別の文です。\n\n## 二章\n\nまたZorblaxです。関係ない文です。\n"
+
+
+def test_a_changed_reading_speaks_again_exactly_the_sentences_with_the_word(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "article.md"
+    source.write_text(ARTICLE, encoding="utf-8")
+    first = build_episode(source, load_config(), tmp_path / "out", engine=FakeEngine())
+    folder = first.mp3.parent
+
+    def rebuild() -> list[str]:
+        engine = FakeEngine()
+        run_job(prepare_from_folder(folder, folder_config(folder)), engine)
+        return engine.calls
+
+    (folder / READINGS_FILE).write_text("Zorblax: ゾーブラックス\n", encoding="utf-8")
+    assert set(rebuild()) == {"ゾーブラックスの話です。", "またゾーブラックスです。"}
+    user_lexicon().parent.mkdir(parents=True, exist_ok=True)
+    user_lexicon().write_text("Zorblax: ゾルブラクス\n", encoding="utf-8")  # the episode's wins
+    assert rebuild() == []
+    (folder / READINGS_FILE).unlink()  # now the user's applies
+    assert set(rebuild()) == {"ゾルブラクスの話です。", "またゾルブラクスです。"}
+    manifest = read_manifest(folder)
+    assert manifest is not None
+    said = {s.text: s.spoken for c in manifest.chapters for s in c.segments}
+    assert said["Zorblaxの話です。"] == "ゾルブラクスの話です。"
+
+
+def test_open_jtalk_is_given_readings_for_english_words(tmp_path: Path) -> None:
+    source = tmp_path / "article.md"
+    source.write_text("# 記事\n\n## 本文\n\nOpenAIとSutskeverとZorblaxの話。\n", "utf-8")
+    result = build_episode(source, load_config(), tmp_path / "out")  # the real engine
+    manifest = read_manifest(result.mp3.parent)
+    assert manifest is not None
+    [said] = [
+        s.spoken
+        for c in manifest.chapters
+        for s in c.segments
+        if s.text == "OpenAIとSutskeverとZorblaxの話。"
+    ]
+    assert said.startswith("オープンエーアイとサツケバーと")
+    assert not any(c.isascii() and c.isalpha() for c in said)  # nothing left to spell out
+    words = json.loads((result.mp3.parent / SEGMENTS_DIR / "latin-words.json").read_text())
+    assert "Zorblax" in words["words"]
+
+
+def test_the_sample_has_no_word_spelled_out_that_people_would_not_spell(
+    tmp_path: Path,
+) -> None:
+    terms = review_target(SAMPLE, load_config(), tmp_path)
+    latin_terms = [t for t in terms if any(c.isascii() and c.isalpha() for c in t.surface)]
+    assert {"OpenAI", "AGI", "GDP", "GPU", "Microsoft"} <= {t.surface for t in latin_terms}
+    for term in latin_terms:
+        words = [w for w in term.surface.replace("-", " ").split() if w.isalpha()]
+        spelled = "".join(spell(w) for w in words)
+        people_spell_it = all(w.isupper() and len(w) <= 5 for w in words)
+        assert term.kana != spelled or people_spell_it, term
+    by_surface = {t.surface: t for t in terms}
+    assert by_surface["OpenAI"].kana == "オープンエーアイ"
+    assert by_surface["OpenAI"].origin.startswith("yomiage/data/readings.yaml:")
+    assert by_surface["AI"].count > 20
+    assert any(t.how == "number" and t.surface == "2030年" for t in terms)
+
+
+def test_the_review_command_writes_the_guesses_to_fix_and_checks(tmp_path: Path) -> None:
+    mine = tmp_path / "mine.yaml"
+    args = ["readings", str(SAMPLE), "--out", str(tmp_path / "out")]
+    listed = runner.invoke(app, [*args, "--write", str(mine), "--check"])
+    assert listed.exit_code == 1, listed.stderr  # guesses remain: --check fails
+    header, *rows = listed.stdout.strip().splitlines()
+    assert header.split()[:2] == ["term", "spoken"]
+    guessed = {row.split()[0] for row in rows if " guessed " in row}
+    assert guessed and set(yaml.safe_load(mine.read_text("utf-8"))) == guessed
+    assert f"added {len(guessed)} guessed readings to {mine}" in listed.stderr
+    again = runner.invoke(app, [*args, "--write", str(mine)])
+    assert "added 0 guessed readings" in again.stderr  # nothing twice, nothing lost
+
+    user_lexicon().parent.mkdir(parents=True, exist_ok=True)
+    user_lexicon().write_text(mine.read_text("utf-8"), encoding="utf-8")
+    reviewed = runner.invoke(app, [*args, "--check"])
+    assert reviewed.exit_code == 0, reviewed.stdout
+    assert "0 with a guessed reading" in reviewed.stderr
+
+
+def test_a_broken_lexicon_stops_the_build_before_synthesis(tmp_path: Path) -> None:
+    source = tmp_path / "article.md"
+    source.write_text(ARTICLE, encoding="utf-8")
+    first = build_episode(source, load_config(), tmp_path / "out", engine=FakeEngine())
+    (first.mp3.parent / READINGS_FILE).write_text("Zorblax: [ゾー\n", "utf-8")
+    result = runner.invoke(app, ["build", str(first.mp3.parent)])
+    assert result.exit_code == 1
+    assert result.stderr.strip().startswith("error: ") and "readings.yaml:2: invalid YAML" in (
+        result.stderr
+    )
