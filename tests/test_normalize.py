@@ -49,6 +49,9 @@ CASES = {
     "※注意": "注意",
     "→次へ": "次へ",
     "snake_case": "snake case",
+    "Scientist) - Building AGI, Alignment": "Scientist、Building AGI、Alignment",
+    "AI——人間": "AI、人間",
+    "1,000と2,3": "1000と2、3",
     "見出し　全角スペース": "見出し 全角スペース",
 }
 

@@ -37,6 +37,8 @@ SYMBOL_WORDS = {
     "|": "、",
     "_": " ",
     "`": "",
+    "(": "",  # brackets left unpaired once asides are read
+    ")": "",
 }
 
 _URL = re.compile(r"(?:https?://|www\.)[\w\-.~:/?#\[\]@!$&'()*+,;=%]+", re.ASCII)
@@ -52,6 +54,9 @@ _NEGATIVE = re.compile(r"(?<![\w.])-(?=\d)")
 _PLUS = re.compile(r"(?<=[\w])\s*\+\s*(?=[\w])")
 _TIMES = re.compile(r"(?<=\d)\s*[×xX]\s*(?=\d)")
 _EQUALS = re.compile(r"(?<=\w)\s*=\s*(?=\w)")
+# A dash standing between words, and an English comma: pauses, as 、 is.
+_SPACED_DASH = re.compile(r"\s+[-‐–—―]+\s+|\s*[–—―]{1,2}\s*")
+_ENGLISH_COMMA = re.compile(r"\s*,\s*")  # after thousands separators are gone
 # 齟齬（そご）: a reading given after the kanji; say the reading once.
 _RUBY = re.compile(r"[一-鿿々〆]+[（(]([ぁ-ゖァ-ヺー]+)[）)]")
 # Other asides in brackets: say them, set off by pauses.
@@ -115,6 +120,8 @@ def _numbers(text: str) -> str:
 
 
 def _symbols(text: str) -> str:
+    text = _SPACED_DASH.sub("、", text)
+    text = _ENGLISH_COMMA.sub("、", text)
     text = _PLUS.sub("プラス", text)
     text = _EQUALS.sub("イコール", text)
     text = _WAVE_DASH.sub("", text)  # 〜について, ありがとう〜: a drawn-out sound, not a word
