@@ -36,9 +36,12 @@ from yomiage.episode import (
 from yomiage.jobs import folder_config
 from yomiage.script import build_script
 from yomiage.source import read_source
+from yomiage.speech.latin import LatinReadings
+from yomiage.speech.lexicon import Lexicon
+from yomiage.speech.spoken import Speech
 
 SAMPLE = Path(__file__).resolve().parent.parent / "seeds" / "000_d963ebc8981accf9.txt"
-STAGES = ("parse", "synthesis", "assembly", "mastering", "tagging")
+STAGES = ("parse", "readings", "synthesis", "assembly", "mastering", "tagging")
 
 
 def build_once(source: Path, out: Path) -> tuple[float, BuildResult]:
@@ -91,9 +94,10 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         peak_mb = build_peak_rss_mb(args.source, Path(folder))
-    texts = [
-        u.text for u in script_utterances(build_script(read_source(args.source), load_config()))
-    ]
+    # The loop speaks what the build's engine is given: the same text, readings applied.
+    script = build_script(read_source(args.source), load_config())
+    speech = Speech(Lexicon.load(), LatinReadings())
+    texts = [u.said for u in script_utterances(script, speech)]
     pyopenjtalk.g2p("あ")  # the loop gets a loaded dictionary for free, as a warm process would
 
     walls, stage_times, loop_walls = [], {s: [] for s in STAGES}, []

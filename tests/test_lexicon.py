@@ -22,7 +22,16 @@ def test_latin_surfaces_match_whole_words_in_any_case() -> None:
         lexicon.apply("OpenAIのAIとopenaiとai")
         == "オープンエーアイのエーアイとオープンエーアイとエーアイ"
     )
-    assert lexicon.apply("MAIL AIM Ai2 FAIR") == "MAIL AIM Ai2 FAIR"  # inside other words: no
+    assert lexicon.apply("MAIL AIM FAIR") == "MAIL AIM FAIR"  # inside other words: no
+    assert lexicon.apply("Ai2とAI2.0") == "エーアイ2とエーアイ2.0"  # a number may follow
+
+
+def test_numbers_are_never_cut() -> None:
+    lexicon = Lexicon(
+        [_entry("1日", "ツイタチ", exact=True, whole=False), _entry("Sam Altman", "サム")]
+    )
+    assert lexicon.apply("1日と11日と21日") == "ツイタチと11日と21日"
+    assert lexicon.apply("Sam  Altman") == "サム"  # however many spaces
 
 
 def test_a_version_number_is_not_cut_after_its_first_digit() -> None:
@@ -70,6 +79,16 @@ def test_yomiage_readings_names_the_users_lexicon(
     assert lexicon_for(None).apply("Dwarkesh") == "ドワーケシュ"
 
 
+def test_a_missing_yomiage_readings_file_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("YOMIAGE_READINGS", str(tmp_path / "typo.yaml"))
+    with pytest.raises(
+        ConfigError, match=r"YOMIAGE_READINGS names .*typo\.yaml, which is not a file"
+    ):
+        lexicon_for(None)
+
+
 def test_an_empty_reading_is_a_stub_and_ignored(tmp_path: Path) -> None:
     path = _write(tmp_path / "r.yaml", 'Zorblax: ""\nQuuxly:\n')
     assert Lexicon.load(path).apply("Zorblax Quuxly") == "Zorblax Quuxly"
@@ -91,6 +110,7 @@ def test_the_rules_can_be_given_per_entry(tmp_path: Path) -> None:
         ("- OpenAI\n", "r.yaml:1: readings must be a mapping"),
         ("a: エー\nOpenAI: OpenAI\n", "r.yaml:2: 'OpenAI': the reading must be kana"),
         ("a: エー\na: エイ\n", "r.yaml:2: 'a' is given twice (also line 1)"),
+        ("Foo: フー\nfoo: フウ\n", "r.yaml:2: 'foo' is given twice (also line 1)"),
         ("Go: {reading: ゴー, case: upper}\n", "r.yaml:1: 'Go': case must be 'any' or 'exact'"),
         ("Go: {reading: ゴー, whole: yes}\n", "r.yaml:1: 'Go': unknown option 'whole'"),
         ("Go: {reading: ゴー, whole_word: maybe}\n", "whole_word must be true or false"),

@@ -14,9 +14,10 @@ from typer.testing import CliRunner
 from yomiage.cli import app
 from yomiage.config import load_config
 from yomiage.episode import SEGMENTS_DIR, build_episode, prepare_from_folder, run_job
+from yomiage.errors import ConfigError
 from yomiage.jobs import folder_config
 from yomiage.manifest import read_manifest
-from yomiage.review import review_target
+from yomiage.review import Term, review_target, write_stub
 from yomiage.speech import latin
 from yomiage.speech.latin import ACRONYM, DICTIONARY, GUESSED, LatinReadings, spell
 from yomiage.speech.lexicon import READINGS_FILE, Lexicon
@@ -138,23 +139,51 @@ def test_the_sample_has_no_word_spelled_out_that_people_would_not_spell(
 
 
 def test_the_review_command_writes_the_guesses_to_fix_and_checks(tmp_path: Path) -> None:
-    mine = tmp_path / "mine.yaml"
+    mine = user_lexicon()
+    mine.parent.mkdir(parents=True, exist_ok=True)
+    mine.write_text("# my readings\nDwarkesh: ドワーケシュ\n", encoding="utf-8")
     args = ["readings", str(SAMPLE), "--out", str(tmp_path / "out")]
     listed = runner.invoke(app, [*args, "--write", str(mine), "--check"])
     assert listed.exit_code == 1, listed.stderr  # guesses remain: --check fails
     header, *rows = listed.stdout.strip().splitlines()
     assert header.split()[:2] == ["term", "spoken"]
     guessed = {row.split()[0] for row in rows if " guessed " in row}
-    assert guessed and set(yaml.safe_load(mine.read_text("utf-8"))) == guessed
-    assert f"added {len(guessed)} guessed readings to {mine}" in listed.stderr
-    again = runner.invoke(app, [*args, "--write", str(mine)])
-    assert "added 0 guessed readings" in again.stderr  # nothing twice, nothing lost
+    assert guessed and f"added {len(guessed)} guessed readings to {mine}" in listed.stderr
+    written = yaml.safe_load(mine.read_text("utf-8"))
+    assert written == {"Dwarkesh": "ドワーケシュ", **dict.fromkeys(guessed, "")}
+    assert mine.read_text("utf-8").startswith("# my readings\n")  # nothing of theirs lost
+    again = runner.invoke(app, [*args, "--write", str(mine), "--check"])
+    assert again.exit_code == 1 and "added 0 guessed readings" in again.stderr
 
-    user_lexicon().parent.mkdir(parents=True, exist_ok=True)
-    user_lexicon().write_text(mine.read_text("utf-8"), encoding="utf-8")
+    filled = {word: "テスト" for word in guessed}  # the user fills the placeholders in
+    mine.write_text(yaml.safe_dump({**written, **filled}, allow_unicode=True), "utf-8")
     reviewed = runner.invoke(app, [*args, "--check"])
     assert reviewed.exit_code == 0, reviewed.stdout
     assert "0 with a guessed reading" in reviewed.stderr
+
+
+def test_write_keeps_a_linked_lexicon_and_its_mode_and_refuses_what_it_cannot_extend(
+    tmp_path: Path,
+) -> None:
+    real = tmp_path / "dotfiles" / "readings.yaml"
+    real.parent.mkdir()
+    real.write_text("Foo: フー\n", encoding="utf-8")
+    real.chmod(0o640)
+    link = tmp_path / "link.yaml"
+    link.symlink_to(real)
+    terms = [Term("Zorblax", "ゾブラックス", GUESSED, "ch01", 1, kana="ゾブラックス")]
+    assert write_stub(link, terms, "a.md") == 1
+    assert link.is_symlink() and real.stat().st_mode & 0o777 == 0o640
+    assert yaml.safe_load(real.read_text("utf-8")) == {"Foo": "フー", "Zorblax": ""}
+    flow = tmp_path / "flow.yaml"
+    flow.write_text("{Foo: フー}", encoding="utf-8")
+    with pytest.raises(ConfigError, match="cannot add to it"):
+        write_stub(flow, terms, "a.md")
+    assert flow.read_text("utf-8") == "{Foo: フー}"
+    sjis = tmp_path / "sjis.yaml"
+    sjis.write_bytes("フー: ふう\n".encode("cp932"))
+    with pytest.raises(ConfigError, match="cannot read the lexicon"):
+        write_stub(sjis, terms, "a.md")
 
 
 def test_a_broken_lexicon_stops_the_build_before_synthesis(tmp_path: Path) -> None:

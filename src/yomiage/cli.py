@@ -29,7 +29,7 @@ from yomiage.jobs import (
     prepare_from_folder,
     prepare_from_source,
 )
-from yomiage.review import review_target, write_stub
+from yomiage.review import lexicons_read, review_target, write_stub
 from yomiage.tags import read_chapters
 
 app = typer.Typer(
@@ -198,6 +198,15 @@ def readings(
         if write is not None:
             added = write_stub(write, terms, target.name)
             err.print(f"added {added} guessed readings to {write}", highlight=False, soft_wrap=True)
+            read = [p.resolve() for p in lexicons_read(target, config, out)]
+            if write.resolve() not in read:
+                err.print(
+                    f"[yellow]note[/]: builds do not read {escape(str(write))}; fill it in "
+                    f"and move it to {escape(str(read[0]))} (every episode) or "
+                    f"{escape(str(read[1]))} (this one)",
+                    highlight=False,
+                    soft_wrap=True,
+                )
     except YomiageError as exc:
         _fail(str(exc))
     if check and guessed:

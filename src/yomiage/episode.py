@@ -225,7 +225,8 @@ def run_job(job: Job, engine: Engine, progress: Progress | None = None) -> Build
     progress = progress or QuietProgress()
     seconds: dict[str, float] = {}
     folder = ensure_folder(job.folder)
-    utterances = script_utterances(job.script, speech_for(folder, engine))
+    with _timed(seconds, "readings"):  # the first build looks up English words
+        utterances = script_utterances(job.script, speech_for(folder, engine))
     keys = _segment_keys(utterances, engine)
     inputs_hash = _inputs_hash(job, utterances, keys, engine)
     if _is_up_to_date(job, inputs_hash):

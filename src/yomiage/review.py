@@ -9,6 +9,7 @@ file, where a wrong one is corrected once for every episode.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from collections import Counter
@@ -19,26 +20,29 @@ from pathlib import Path
 import yaml
 
 from yomiage.config import Config
-from yomiage.episode import script_utterances
+from yomiage.episode import LATIN_WORDS_FILE, script_utterances
+from yomiage.errors import ConfigError
 from yomiage.files import ensure_folder, write_text_atomic
-from yomiage.jobs import SCRIPT_FILE, check_episode_folder, episode_folder, episode_folder_of
+from yomiage.jobs import (
+    SCRIPT_FILE,
+    SEGMENTS_DIR,
+    check_episode_folder,
+    episode_folder,
+    episode_folder_of,
+)
 from yomiage.script import Script, build_script
 from yomiage.scriptfile import read_script
 from yomiage.source import read_source
 from yomiage.speech.latin import GUESSED, LATIN_WORD, LatinReadings, WordReading, kana_of
-from yomiage.speech.lexicon import lexicon_for
+from yomiage.speech.lexicon import READINGS_FILE, Lexicon, lexicon_for, user_lexicon_path
 from yomiage.speech.normalize import before_readings, normalize
 from yomiage.speech.spoken import Speech
 
 LEXICON, NUMBER = "lexicon", "number"
-# A number as a reader would say it in one breath: dates, times, ranges, and a
-# number with its counter or unit (4日間, 1,000円, 50%, 3.5倍).
-_NUMBER = re.compile(
-    r"\d{4}[/.\-]\d{1,2}[/.\-]\d{1,2}"
-    r"|\d{1,2}:\d{2}"
-    r"|\d[\d,.]*\s*[~〜～]\s*\d[\d,.]*(?:%|[ァ-ヺー]+|[一-鿿々]{1,3})?"
-    r"|\d[\d,.]*(?:%|[ァ-ヺー]+|[一-鿿々]{1,3})?"
-)
+# A number as it will be said, after normalisation: with its counter or unit,
+# chained (2024年11月29日, 3月1日から5日) so it is read in context.
+_AMOUNT = r"\d[\d.]*(?:パーセント|[ァ-ヺー]+|[一-鿿々]{1,3})?"
+_NUMBER = re.compile(rf"(?:マイナス)?{_AMOUNT}(?:(?:から|かける)?{_AMOUNT})*")
 
 
 @dataclass(frozen=True)
@@ -62,14 +66,25 @@ def review_target(target: Path, config: Config, out_dir: Path) -> list[Term]:
     The lexicons are the shipped one, the user's, and the episode folder's
     (where the article's episode goes, or the folder given).
     """
-    folder = episode_folder_of(target)
-    if folder is not None:
+    folder = episode_dir_for(target, config, out_dir)
+    if episode_folder_of(target) is not None:
         check_episode_folder(folder)
         script = read_script(folder / SCRIPT_FILE)
     else:
         script = build_script(read_source(target, config.source.chrome_patterns), config)
-        folder = episode_folder(target, config, out_dir)
-    return review(script, Speech(lexicon_for(folder), LatinReadings()))
+    # The episode's answers about English words, when it has been built: kept up to date.
+    words = LatinReadings(folder / SEGMENTS_DIR / LATIN_WORDS_FILE, save=folder.is_dir())
+    return review(script, Speech(lexicon_for(folder), words))
+
+
+def episode_dir_for(target: Path, config: Config, out_dir: Path) -> Path:
+    """The episode folder `target` is, or that the article's episode goes to."""
+    return episode_folder_of(target) or episode_folder(target, config, out_dir)
+
+
+def lexicons_read(target: Path, config: Config, out_dir: Path) -> list[Path]:
+    """The lexicon files a build of `target` reads, besides the shipped one."""
+    return [user_lexicon_path(), episode_dir_for(target, config, out_dir) / READINGS_FILE]
 
 
 def review(script: Script, speech: Speech) -> list[Term]:
@@ -100,49 +115,71 @@ def _terms(
     for word, count in counts.items():
         reading = words[word]
         yield Term(word, reading.reading, reading.how, chapter, count)
-    for match in _NUMBER.finditer(speech.lexicon.apply(written)):
-        expression = match.group().strip()
-        yield Term(expression, normalize(expression), NUMBER, chapter, 1)
+    for match in _NUMBER.finditer(said):
+        yield Term(match.group(), match.group(), NUMBER, chapter, 1)
 
 
 def _counted(term: Term, more: int) -> Term:
-    return Term(**{**term.__dict__, "count": term.count + more})
+    return dataclasses.replace(term, count=term.count + more)
 
 
 def _with_kana(term: Term, kana: str) -> Term:
-    return Term(**{**term.__dict__, "kana": kana})
+    return dataclasses.replace(term, kana=kana)
 
 
 def write_stub(path: Path, terms: list[Term], source: str) -> int:
-    """Add every guessed term not already in the lexicon at `path`; return how many."""
-    existing = path.read_text("utf-8") if path.is_file() else ""
-    present = _surfaces(existing)
-    missing = [t for t in terms if t.needs_reading and t.surface not in present]
+    """Add a placeholder for every guessed term the lexicon at `path` lacks; return how many.
+
+    Placeholders have an empty reading (ignored until filled in) and the guess
+    and Open JTalk's kana in a comment. Entries already there are never touched;
+    a symlinked lexicon is written through its link, with its mode kept.
+    """
+    target = path.resolve()
+    try:
+        existing = target.read_text("utf-8") if target.exists() else ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the lexicon ({exc})") from None
+    present = {e.casefold() for e in _surfaces(existing, path)}
+    missing = [t for t in terms if t.needs_reading and t.surface.casefold() not in present]
     if not missing:
         return 0
-    lines = (
-        []
-        if existing
-        else [
-            "# Readings for yomiage: surface: reading (katakana). Latin surfaces match",
-            "# whole words in any case. Correct the guesses below that sound wrong.",
-        ]
-    )
-    lines.append(f"# guessed for {source}:")
+    lines = [] if existing.strip() else list(STUB_HEADER)
+    lines.append(f"# guessed for {source}: fill in the readings, or delete the line")
     for term in missing:
-        entry = yaml.safe_dump({term.surface: term.spoken}, allow_unicode=True).strip()
-        lines.append(f"{entry}  # {term.chapter}; Open JTalk says {term.kana}")
-    text = existing + ("\n" if existing and not existing.endswith("\n") else "")
-    ensure_folder(path.parent)
-    write_text_atomic(path, text + "\n".join(lines) + "\n")
+        key = yaml.safe_dump(term.surface, allow_unicode=True).removesuffix("\n...\n").strip()
+        lines.append(
+            f'{key}: ""  # guess {term.spoken}, Open JTalk says {term.kana}; {term.chapter}'
+        )
+    separator = "\n" if existing and not existing.endswith("\n") else ""
+    text = existing + separator + "\n".join(lines) + "\n"
+    try:
+        combined = {s.casefold() for s in _surfaces(text, path)}
+    except ConfigError:  # e.g. a {flow: mapping}, which lines cannot be added to
+        combined = set()
+    if not combined or not combined >= present:
+        raise ConfigError(f"{path}: cannot add to it: write it as one `surface: reading` per line")
+    Lexicon.parse(text, str(path))  # still a valid lexicon
+    mode = target.stat().st_mode & 0o7777 if target.exists() else None
+    ensure_folder(target.parent)
+    write_text_atomic(target, text)
+    if mode is not None:
+        target.chmod(mode)
     return len(missing)
 
 
-def _surfaces(text: str) -> set[str]:
+STUB_HEADER = (
+    "# Readings for yomiage: surface: reading (katakana). Latin surfaces match",
+    "# whole words in any case; an empty reading is ignored until filled in.",
+)
+
+
+def _surfaces(text: str, path: Path) -> set[str]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError:
+        raise ConfigError(f"{path}: not valid YAML; fix it before adding to it") from None
+    if data is None:
         return set()
     if not isinstance(data, dict):
-        return set()
+        raise ConfigError(f"{path}: not a lexicon (a mapping of surface: reading)")
     return {unicodedata.normalize("NFKC", str(key)) for key in data}

@@ -31,7 +31,9 @@ class Utterance:
     chapter: int  # index into the script's chapters
     paragraph: int  # index into that chapter's paragraphs
     text: str  # as written: what a transcript shows
-    spoken: str = ""  # what the engine is given (readings applied); "" when the same as text
+    # What the engine is given (normalised, readings applied), filled in by
+    # script_utterances when it is given a Speech; until then the text stands for it.
+    spoken: str = ""
 
     @property
     def said(self) -> str:

@@ -31,8 +31,10 @@ from pathlib import Path
 from yomiage.errors import SynthesisError
 from yomiage.files import ensure_folder, write_text_atomic
 
-LATIN_WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
-_ACRONYM = re.compile(r"[A-Z]{2,5}s?")
+# A Latin word; one right after a digit is a unit (10kg, 16GB, 4K) that Open
+# JTalk reads well in context, so it is left to it.
+LATIN_WORD = re.compile(r"(?<![0-9A-Za-z])[A-Za-z]+")
+_ACRONYM = re.compile(r"[A-Za-z]|[A-Z]{2,5}s?")  # a single letter (Xで, USB-C) or GDP, LLMs
 # The letters of an acronym as people say them: GDP is ジーディーピー.
 LETTERS = {
     "A": "エー", "B": "ビー", "C": "シー", "D": "ディー", "E": "イー", "F": "エフ",
@@ -53,7 +55,7 @@ class WordReading:
 
 def spell(word: str) -> str:
     """An acronym letter by letter: GDP -> ジーディーピー, LLMs -> エルエルエムズ."""
-    plural = word.endswith("s") and not word.isupper()
+    plural = len(word) > 1 and word.endswith("s") and not word.isupper()
     letters = word[:-1] if plural else word
     return "".join(LETTERS[c] for c in letters.upper()) + ("ズ" if plural else "")
 
@@ -134,6 +136,10 @@ def probe(request: dict[str, list[str]]) -> list[object]:
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no message"])[-1]
         raise SynthesisError(f"looking up readings of English words failed: {last}")
-    answers = json.loads(done.stdout)
-    assert isinstance(answers, list)
+    try:
+        answers = json.loads(done.stdout)
+    except ValueError:
+        answers = None
+    if not isinstance(answers, list) or len(answers) != len(next(iter(request.values()))):
+        raise SynthesisError("looking up readings of English words gave no usable answer")
     return answers

@@ -8,7 +8,10 @@ episode's (readings.yaml in its folder). An entry is
     surface: reading                      # Latin: whole words, any case
     surface: {reading: ..., case: exact, whole_word: false}
 
-A surface with no reading ("") is a stub still to fill in: it is ignored.
+A surface with no reading ("") is a placeholder still to fill in (`yomiage
+readings --write` adds them): it is ignored. Across all layers the longest
+surface wins, so an entry for "Altman" does not change a shipped "Sam Altman":
+add "Sam Altman" too.
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ READINGS_FILE = "readings.yaml"
 DEFAULT_NAME = "yomiage/data/readings.yaml"
 ENTRY_KEYS = ("reading", "case", "whole_word")
 _LATIN = re.compile(r"[A-Za-z]")
-_EDGE_ALNUM = re.compile(r"[A-Za-z0-9]")
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,13 @@ class Lexicon:
                 yield self.entry_for(match.group())
 
     def entry_for(self, matched: str) -> Entry:
+        matched = " ".join(matched.split())  # surfaces of several words match any spacing
         return self._exact.get(matched) or self._folded[matched.casefold()]
+
+    @classmethod
+    def parse(cls, text: str, name: str) -> Lexicon:
+        """The entries of one lexicon file's text; ConfigError names the line of a problem."""
+        return cls(_parse(text, name))
 
     @classmethod
     def load(cls, *paths: Path) -> Lexicon:
@@ -93,7 +101,10 @@ class Lexicon:
 def user_lexicon_path() -> Path:
     """The user's lexicon for every episode: $YOMIAGE_READINGS, else under XDG_CONFIG_HOME."""
     if named := os.environ.get("YOMIAGE_READINGS"):
-        return Path(named).expanduser()
+        path = Path(named).expanduser()
+        if not path.is_file():  # a typo here would silently drop every reading in it
+            raise ConfigError(f"YOMIAGE_READINGS names {path}, which is not a file")
+        return path
     config_home = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
     return Path(config_home) / "yomiage" / READINGS_FILE
 
@@ -114,14 +125,20 @@ def _compile(entries: list[Entry]) -> re.Pattern[str] | None:
 
 
 def _alternative(entry: Entry) -> str:
-    body = re.escape(entry.surface)
+    body = r"\s+".join(re.escape(word) for word in entry.surface.split())  # Sam  Altman too
     if not entry.exact_case:
         body = f"(?i:{body})"
-    if entry.whole_word:  # no letter or digit may touch a Latin edge: AI, not AIM or MAIL
-        if _EDGE_ALNUM.match(entry.surface[0]):
-            body = r"(?<![A-Za-z0-9])" + body
-        if _EDGE_ALNUM.match(entry.surface[-1]):
-            body += r"(?![A-Za-z0-9]|\.\d)"  # GPT-4 is not the start of GPT-4.1
+    first, last = entry.surface[0], entry.surface[-1]
+    # A number is never cut: 1日 is not the end of 11日, GPT-4 not the start of GPT-4.1.
+    if first.isdigit():
+        body = r"(?<![0-9])" + body
+    if last.isdigit():
+        body += r"(?![0-9]|\.[0-9])"
+    if entry.whole_word:  # no letter may touch a Latin edge: AI, not AIM or MAIL
+        if first.isascii() and first.isalpha():
+            body = r"(?<![A-Za-z])" + body
+        if last.isascii() and last.isalpha():
+            body += r"(?![A-Za-z])"
     return body
 
 
@@ -150,13 +167,17 @@ def _parse(text: str, name: str) -> Iterator[Entry]:
     for key_node, value_node in root.value:
         line = key_node.start_mark.line + 1
         where = f"{name}:{line}"
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise ConfigError(f"{where}: a surface must be text")
         surface = unicodedata.normalize("NFKC", str(key_node.value)).strip()
         if not surface:
             raise ConfigError(f"{where}: an empty surface")
-        if surface in seen:
-            raise ConfigError(f"{where}: '{surface}' is given twice (also line {seen[surface]})")
-        seen[surface] = line
         entry = _entry(surface, value_node, where)
+        # Latin surfaces match in any case by default: Foo and foo are the same entry.
+        same = surface if entry is None or entry.exact_case else surface.casefold()
+        if same in seen:
+            raise ConfigError(f"{where}: '{surface}' is given twice (also line {seen[same]})")
+        seen[same] = line
         if entry is not None:
             yield entry
 

@@ -37,34 +37,42 @@ SYMBOL_WORDS = {
     "|": "、",
     "_": " ",
     "`": "",
+    "=": "、",  # 【ワシントン＝共同】: a byline's separator
     "(": "",  # brackets left unpaired once asides are read
     ")": "",
 }
 
 _URL = re.compile(r"(?:https?://|www\.)[\w\-.~:/?#\[\]@!$&'()*+,;=%]+", re.ASCII)
 _EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+", re.ASCII)
+_ACCENTED = re.compile(r"[À-ÖØ-öø-ɏ]")  # Latin letters with accents: Pokémon, François
+_POSSESSIVE = re.compile(r"(?<=[A-Za-z])['’]s(?![A-Za-z])")  # OpenAI's: said as OpenAI
 _DATE = re.compile(r"(?<!\d)(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})(?!\d)")
 _YEAR_MONTH = re.compile(r"(?<!\d)(\d{4})/(\d{1,2})(?![\d/])")
-_TIME = re.compile(r"(?<![\d:])([01]?\d|2[0-4]):([0-5]\d)(?![\d:])")
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
-_RANGE = re.compile(r"(?<=[\d０-９])\s*[~〜～]\s*(?=[\d０-９])")
-_WAVE_DASH = re.compile(r"[〜～~]+")
-_PERCENT = re.compile(r"(?<=\d)\s*%")
-_NEGATIVE = re.compile(r"(?<![\w.])-(?=\d)")
-_PLUS = re.compile(r"(?<=[\w])\s*\+\s*(?=[\w])")
-_TIMES = re.compile(r"(?<=\d)\s*[×xX]\s*(?=\d)")
-_EQUALS = re.compile(r"(?<=\w)\s*=\s*(?=\w)")
-# A dash standing between words, and an English comma: pauses, as 、 is.
-_SPACED_DASH = re.compile(r"\s+[-‐–—―]+\s+|\s*[–—―]{1,2}\s*")
-_ENGLISH_COMMA = re.compile(r"\s*,\s*")  # after thousands separators are gone
-# 齟齬（そご）: a reading given after the kanji; say the reading once.
-_RUBY = re.compile(r"[一-鿿々〆]+[（(]([ぁ-ゖァ-ヺー]+)[）)]")
-# Other asides in brackets: say them, set off by pauses.
+_TIME = re.compile(r"(?<![\d:.])([01]?\d|2[0-4]):([0-5]\d)(?![\d:])")
+_RATIO = re.compile(r"(?<![\d:.])(\d+):(\d+)(?![\d:])")  # 16:9, 3:1 (what is left)
+_RATIO_WORDS = ("比", "縮尺", "率", "スケール", "対戦", "スコア")
+_WEEKDAY = re.compile(r"[（(]([月火水木金土日])(?:曜日?)?[）)]")  # 12月1日（月）
+# 齟齬（そご）: a reading given after as many kanji as it can cover: say it instead.
+_RUBY = re.compile(r"([一-鿿々〆]+)[（(]([ぁ-ゖァ-ヺー]+)[）)]")
+# Other asides in brackets: said, set off by pauses.
 _ASIDE = re.compile(r"\s*[（(]([^（()）]*)[）)]\s*")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+# A range: a number (with its counter) then 〜 or a dash, then a number: 3〜5人, 20時〜22時.
+_RANGE = re.compile(r"(?<=[\d時分日月年円万億人個件回%])\s*[~〜～–—]\s*(?=\d)")
+_YEAR_RANGE = re.compile(r"(?<![\d-])((?:19|20)\d\d)\s*-\s*((?:19|20)\d\d)(?![\d-])")  # 2024-2025年
+_PERCENT = re.compile(r"(?<=\d)\s*%")
+_MINUS = re.compile(r"(?<![A-Za-z0-9.])[-−](?=\d)")  # -3度, 気温−3度; not GPT-4, 03-1234
+_TIMES = re.compile(r"(?<![A-Za-z0-9])(\d+)\s*([×xX*])\s*(\d+)(?![A-Za-z0-9])")  # not 8x7B, 0x1F
+_PLUS = re.compile(r"(?<=[A-Za-z0-9])\s*\+\s*(?=[A-Za-z0-9])")
+_EQUALS = re.compile(r"(?<=[A-Za-z0-9])\s*=\s*(?=[A-Za-z0-9])")  # 1+1=2; not 【ワシントン＝共同】
+_SPACED_DASH = re.compile(r"\s+[-‐–—―]+\s+|\s*[–—―]{1,2}\s*")  # a dash between words: a pause
+_ENGLISH_COMMA = re.compile(r"\s*,\s*")  # once thousands separators are gone
+_WAVE_DASH = re.compile(r"[〜～~]+")  # 〜について, ありがとう〜: a drawn-out sound, not a word
 _EMOJI = re.compile(r"[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200D]")
 _PAUSES = re.compile(r"(?:\s*、\s*)+")
 _PAUSE_BEFORE_STOP = re.compile(r"、+(?=[。！？!?」』]|$)")
 _SPACES = re.compile(r"[ \t\u3000]+")
+_SYMBOLS = re.compile("|".join(map(re.escape, SYMBOL_WORDS)))
 
 
 def normalize(text: str, readings: Callable[[str], str] | None = None) -> str:
@@ -76,79 +84,76 @@ def normalize(text: str, readings: Callable[[str], str] | None = None) -> str:
     text = before_readings(text)
     if readings is not None:
         text = readings(text)
-    for rule in RULES:
-        text = rule(text)
+    for pattern, replacement in RULES:
+        text = pattern.sub(replacement, text)
     return text.strip()
 
 
 def before_readings(text: str) -> str:
-    """`text` as the lexicon sees it: NFKC, links replaced."""
-    return _links(_nfkc(text))
+    """`text` as the lexicon sees it: NFKC, links replaced, accents and possessives gone."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _EMAIL.sub("メールアドレス", _URL.sub("リンク", text))
+    text = _ACCENTED.sub(lambda m: _without_accent(m.group()), text)
+    return _POSSESSIVE.sub("", text)
 
 
-def _nfkc(text: str) -> str:
-    return unicodedata.normalize("NFKC", text)
+def _without_accent(letter: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", letter) if not unicodedata.combining(c))
 
 
-def _links(text: str) -> str:
-    # The address itself is noise to a listener; "リンク" keeps the sentence whole.
-    return _EMAIL.sub("メールアドレス", _URL.sub("リンク", text))
+def _date(match: re.Match[str]) -> str:
+    year, month, day = match.group(1), match.group(2), match.groups()[2:3]
+    if not 1 <= int(month) <= 12 or (day and day[0] and not 1 <= int(day[0]) <= 31):
+        return match.group()
+    return f"{int(year)}年{int(month)}月" + (f"{int(day[0])}日" if day and day[0] else "")
 
 
-def _dates_and_times(text: str) -> str:
-    text = _DATE.sub(lambda m: _date(*m.groups()), text)
-    text = _YEAR_MONTH.sub(lambda m: _date(m.group(1), m.group(2)), text)
-    return _TIME.sub(lambda m: _clock(m.group(1), m.group(2)), text)
-
-
-def _date(year: str, month: str, day: str | None = None) -> str:
-    if not 1 <= int(month) <= 12 or (day is not None and not 1 <= int(day) <= 31):
-        return f"{year}/{month}" + (f"/{day}" if day else "")
-    return f"{int(year)}年{int(month)}月" + (f"{int(day)}日" if day else "")
-
-
-def _clock(hours: str, minutes: str) -> str:
+def _clock(match: re.Match[str]) -> str:
+    """10:30 -> 10時30分; after a word of ratios (縮尺は1:50) -> 1対50."""
+    hours, minutes = match.group(1), match.group(2)
+    before = match.string[max(0, match.start() - 6) : match.start()]
+    if any(word in before for word in _RATIO_WORDS):
+        return f"{int(hours)}対{int(minutes)}"
     return f"{int(hours)}時" + (f"{int(minutes)}分" if int(minutes) else "")
 
 
-def _numbers(text: str) -> str:
-    text = _THOUSANDS.sub("", text)  # 1,000 is one number, not 1 and 000
-    text = _RANGE.sub("から", text)  # 3〜5人
-    text = _PERCENT.sub("パーセント", text)
-    text = _NEGATIVE.sub("マイナス", text)
-    return _TIMES.sub("かける", text)
+def _ruby(match: re.Match[str]) -> str:
+    """The reading replaces the kanji when it can cover them all; else the gloss goes."""
+    kanji, reading = match.group(1), match.group(2)
+    return reading if len(reading) >= len(kanji) else kanji
 
 
-def _symbols(text: str) -> str:
-    text = _SPACED_DASH.sub("、", text)
-    text = _ENGLISH_COMMA.sub("、", text)
-    text = _PLUS.sub("プラス", text)
-    text = _EQUALS.sub("イコール", text)
-    text = _WAVE_DASH.sub("", text)  # 〜について, ありがとう〜: a drawn-out sound, not a word
-    text = _EMOJI.sub("", text)
-    return text.translate(_SYMBOL_TABLE)
+def _aside(match: re.Match[str]) -> str:
+    inner = match.group(1).strip()
+    return f"、{inner}、" if inner else ""
 
 
-_SYMBOL_TABLE = str.maketrans(SYMBOL_WORDS)
+_Replacement = str | Callable[[re.Match[str]], str]
 
-
-def _brackets(text: str) -> str:
-    text = _RUBY.sub(r"\1", text)
-    return _ASIDE.sub(lambda m: f"、{m.group(1).strip()}、" if m.group(1).strip() else "", text)
-
-
-def _tidy(text: str) -> str:
-    text = _SPACES.sub(" ", text)
-    text = _PAUSES.sub("、", text)
-    text = _PAUSE_BEFORE_STOP.sub("", text)
-    return text.lstrip("、 ")
-
-
-# After NFKC, links and the lexicon, in this order.
-RULES: tuple[Callable[[str], str], ...] = (
-    _dates_and_times,
-    _numbers,
-    _brackets,
-    _symbols,
-    _tidy,
+# Applied in this order, after NFKC, links and the lexicon; each line's order matters.
+RULES: tuple[tuple[re.Pattern[str], _Replacement], ...] = (
+    (_DATE, _date),
+    (_YEAR_MONTH, _date),
+    (_TIME, _clock),
+    (_RATIO, r"\1対\2"),
+    (_WEEKDAY, r" \1曜日"),  # before asides: a weekday is not an aside
+    (_RUBY, _ruby),
+    (_ASIDE, _aside),
+    (_THOUSANDS, ""),  # 1,000 is one number, not 1 and 000
+    (_YEAR_RANGE, r"\1から\2"),
+    (_RANGE, "から"),  # before the wave dash and dashes lose their meaning
+    (_PERCENT, "パーセント"),
+    (_MINUS, "マイナス"),
+    (_TIMES, r"\1かける\3"),
+    (_PLUS, "プラス"),
+    (_EQUALS, "イコール"),
+    (_SPACED_DASH, "、"),
+    (_ENGLISH_COMMA, "、"),
+    (_WAVE_DASH, ""),
+    (_EMOJI, ""),
+    (_SYMBOLS, lambda m: SYMBOL_WORDS[m.group()]),
+    (_SPACES, " "),
+    (_PAUSES, "、"),
+    (_PAUSE_BEFORE_STOP, ""),
+    (re.compile(r"^[、 ]+"), ""),
 )

@@ -18,7 +18,7 @@ from typing import Any
 _SPELLED = {("フィラー", "*"), ("記号", "アルファベット")}
 
 
-def knows(word: str) -> str:
+def dictionary_kana(word: str) -> str:
     """The kana Open JTalk's dictionary gives `word`, or "" when it would spell it out."""
     import pyopenjtalk
 
@@ -37,7 +37,7 @@ def main() -> None:
         answers: list[Any] = []
         guesser = None
         for word in request["words"]:
-            known = knows(word)
+            known = dictionary_kana(word)
             guess = ""
             if not known:
                 if guesser is None:
