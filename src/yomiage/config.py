@@ -44,10 +44,25 @@ class ShowSettings:
     host: str
     description: str
     cover: Path | None
+    category: str
+    explicit: bool
 
     def __post_init__(self) -> None:
         _check_not_blank("show.name", self.name)
         _check_not_blank("show.host", self.host)
+        if self.category not in PODCAST_CATEGORIES:
+            known = ", ".join(PODCAST_CATEGORIES)
+            raise SettingError(
+                "show.category", f"show.category {self.category!r} is not one of: {known}"
+            )
+
+
+# Apple Podcasts' top-level categories: the only values itunes:category may take.
+PODCAST_CATEGORIES = (
+    "Arts", "Business", "Comedy", "Education", "Fiction", "Government", "Health & Fitness",
+    "History", "Kids & Family", "Leisure", "Music", "News", "Religion & Spirituality",
+    "Science", "Society & Culture", "Sports", "Technology", "True Crime", "TV & Film",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -201,6 +216,11 @@ class MasterSettings:
 
 
 @dataclass(frozen=True)
+class PublishSettings:
+    srt: bool  # an SRT transcript beside the WebVTT one
+
+
+@dataclass(frozen=True)
 class Config:
     show: ShowSettings
     episode: EpisodeSettings
@@ -210,6 +230,7 @@ class Config:
     script: ScriptSettings
     source: SourceSettings
     master: MasterSettings
+    publish: PublishSettings
 
 
 # ---------------------------------------------------------------- loading
@@ -362,7 +383,14 @@ def _build(data: dict[str, Any], base_dir: Path) -> Config:
     if cover is not None:
         cover = _check_cover(cover if cover.is_absolute() else base_dir / cover)
     return Config(
-        show=ShowSettings(str(show["name"]), str(show["host"]), str(show["description"]), cover),
+        show=ShowSettings(
+            str(show["name"]),
+            str(show["host"]),
+            str(show["description"]),
+            cover,
+            str(show["category"]),
+            bool(show["explicit"]),
+        ),
         episode=EpisodeSettings(
             title=episode["title"],
             description=episode["description"],
@@ -390,6 +418,7 @@ def _build(data: dict[str, Any], base_dir: Path) -> Config:
             bitrate_kbps=data["master"]["bitrate_kbps"],
             channels=data["master"]["channels"],
         ),
+        publish=PublishSettings(srt=bool(data["publish"]["srt"])),
     )
 
 
@@ -426,7 +455,7 @@ def _parse_date(value: object) -> datetime.date | None:
 
 # What an episode folder's settings.yaml records: every setting that still
 # matters once the script exists (script and source settings made the script).
-EPISODE_SECTIONS = ("show", "episode", "engine", "voice", "pauses", "master")
+EPISODE_SECTIONS = ("show", "episode", "engine", "voice", "pauses", "master", "publish")
 
 
 def episode_settings_yaml(config: Config) -> str:
