@@ -19,6 +19,7 @@ from yomiage.config import Config, EngineSettings, SettingError, load_config
 from yomiage.engines import ENGINES, Engine, make_engine
 from yomiage.episode import BuildPlan, plan_job, run_job
 from yomiage.errors import ConfigError, OutputError, YomiageError
+from yomiage.feed import publish_feed
 from yomiage.jobs import (
     EPISODE_FILE,
     SEGMENTS_DIR,
@@ -30,6 +31,7 @@ from yomiage.jobs import (
     prepare_from_source,
 )
 from yomiage.review import lexicons_read, review_target, write_stub
+from yomiage.serve import serve as serve_folder
 from yomiage.tags import read_chapters
 
 app = typer.Typer(
@@ -236,6 +238,71 @@ def chapters(
             f"{number:>3}  {mark.id:<{width}}  {_clock(mark.start_ms):>9}  "
             f"{_clock(mark.end_ms):>9}  {mark.title}"
         )
+
+
+OutputDirArgument = Annotated[
+    Path,
+    typer.Argument(help="The folder of episodes (the --out of build).", metavar="OUTPUT_DIR"),
+]
+ShowConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="Show settings (YAML) over the defaults; default: the newest episode's settings.",
+    ),
+]
+
+
+@app.command()
+def feed(
+    output_dir: OutputDirArgument,
+    base_url: Annotated[
+        str,
+        typer.Option("--base-url", help="The address OUTPUT_DIR is served at (http or https)."),
+    ],
+    config_file: ShowConfigOption = None,
+) -> None:
+    """Write OUTPUT_DIR/feed.xml, the podcast feed of every episode; its path is printed last."""
+    try:
+        config = load_config(config_file) if config_file is not None else None
+        written = publish_feed(output_dir, base_url, config)
+    except YomiageError as exc:
+        _fail(str(exc))
+    for skipped in written.skipped:
+        err.print(
+            f"[yellow]skipped[/] {escape(skipped.folder.name)}: {escape(skipped.reason)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    err.print(
+        f"episodes in the feed: {len(written.episodes)}; subscribe at {escape(written.url)}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    typer.echo(str(written.path))
+
+
+@app.command()
+def serve(
+    output_dir: OutputDirArgument,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on; 0.0.0.0 is every one.")
+    ] = "0.0.0.0",
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port (0: any free one).")
+    ] = 8000,
+    config_file: ShowConfigOption = None,
+) -> None:
+    """Serve OUTPUT_DIR over HTTP for players on this network; the feed's URL is printed last.
+
+    feed.xml is written for this machine's address first. Ctrl-C stops the server.
+    """
+    try:
+        config = load_config(config_file) if config_file is not None else None
+        serve_folder(output_dir, host, port, config=config)
+    except YomiageError as exc:
+        _fail(str(exc))
 
 
 def _given(config_file: Path | None) -> list[Path]:
