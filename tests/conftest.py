@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -21,3 +23,13 @@ def user_lexicon() -> Path:
     from yomiage.speech.lexicon import user_lexicon_path
 
     return user_lexicon_path()
+
+
+@cache
+def cover_png(side: int = 1400, colour: tuple[int, int, int] = (30, 60, 90)) -> bytes:
+    """A valid square PNG cover, as podcast players require (1400 to 3000 px)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (side, side), colour).save(buffer, "PNG")
+    return buffer.getvalue()

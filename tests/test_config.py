@@ -4,14 +4,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import cover_png
 
 from yomiage.config import EPISODE_SECTIONS, Config, episode_settings_yaml, load_config
 from yomiage.errors import ConfigError
 
-PNG_1x1 = bytes.fromhex(
-    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
-    "0000000d49444154789c6360000002000005000157a6fc0a0000000049454e44ae426082"
-)
+PNG_1x1 = cover_png()  # the name is historical: a valid 1400 px square cover
 
 
 def _write(tmp_path: Path, text: str) -> Path:

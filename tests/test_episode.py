@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
+from conftest import cover_png
 from fakes import FakeEngine
+from PIL import Image
 from readers import ffmetadata_chapters
 
 from yomiage.config import load_config
@@ -122,10 +125,7 @@ def test_settings_change_the_folder_name(tmp_path: Path) -> None:
 def test_cover_from_settings_is_embedded_as_front_cover(tmp_path: Path) -> None:
     from mutagen.id3 import ID3
 
-    png = bytes.fromhex(
-        "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
-        "0000000d49444154789c6360000002000005000157a6fc0a0000000049454e44ae426082"
-    )
+    png = cover_png()
     (tmp_path / "cover.png").write_bytes(png)
     settings = tmp_path / "episode.yaml"
     settings.write_text("show:\n  cover: cover.png\n", encoding="utf-8")
@@ -133,7 +133,41 @@ def test_cover_from_settings_is_embedded_as_front_cover(tmp_path: Path) -> None:
         _article(tmp_path), load_config(settings), tmp_path / "out", engine=FakeEngine()
     )
     [picture] = ID3(result.mp3).getall("APIC")
-    assert (picture.type, picture.mime, picture.data) == (3, "image/png", png)
+    cover = result.mp3.parent / "cover.jpg"  # fitted for players: a baseline RGB JPEG
+    assert (picture.type, picture.mime, picture.data) == (3, "image/jpeg", cover.read_bytes())
+    with Image.open(cover) as image:
+        assert (image.format, image.mode, image.size) == ("JPEG", "RGB", (1400, 1400))
+        assert image.getpixel((700, 700)) == pytest.approx((30, 60, 90), abs=3)
+
+
+def test_without_a_cover_one_is_drawn_with_the_show_and_title(tmp_path: Path) -> None:
+    from mutagen.id3 import ID3
+
+    result = build_episode(_article(tmp_path), load_config(), tmp_path / "out", engine=FakeEngine())
+    [picture] = ID3(result.mp3).getall("APIC")
+    assert picture.data == (result.mp3.parent / "cover.jpg").read_bytes()
+    with Image.open(io.BytesIO(picture.data)) as image:
+        assert image.size == (1400, 1400)
+        assert len(set(image.convert("L").getdata())) > 10  # text on it, not a blank square
+
+
+def test_chapters_and_transcript_files_agree_with_the_id3_chapters(tmp_path: Path) -> None:
+    import json
+
+    import webvtt
+    from mutagen.id3 import ID3
+
+    result = build_episode(_article(tmp_path), load_config(), tmp_path / "out", engine=FakeEngine())
+    folder = result.mp3.parent
+    chapters = json.loads((folder / "chapters.json").read_text("utf-8"))["chapters"]
+    id3 = sorted(ID3(result.mp3).getall("CHAP"), key=lambda c: c.start_time)
+    assert [round(c["startTime"] * 1000) for c in chapters] == [c.start_time for c in id3]
+    cues = webvtt.from_string((folder / "transcript.vtt").read_text("utf-8"))
+    spans = [(_ms(c.start), _ms(c.end)) for c in cues]
+    assert spans and all(0 <= start < end for start, end in spans)
+    assert max(end for _, end in spans) <= result.timeline.duration_ms
+    [lyrics] = ID3(result.mp3).getall("USLT")
+    assert "一つ目。" in lyrics.text and not (folder / "transcript.srt").exists()
 
 
 def test_output_that_cannot_be_written_is_one_clear_error(tmp_path: Path) -> None:
@@ -210,3 +244,8 @@ def test_episode_files_follow_the_umask_not_0600(tmp_path: Path) -> None:
     segment = next((result.mp3.parent / SEGMENTS_DIR).glob("*.npz"))
     for path in (result.mp3, result.mp3.parent / "script.yaml", segment):
         assert path.stat().st_mode & 0o777 == 0o644, path
+
+
+def _ms(stamp: str) -> int:
+    hours, minutes, seconds = stamp.split(":")
+    return round((int(hours) * 3600 + int(minutes) * 60 + float(seconds)) * 1000)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import cover_png
 from fakes import FakeEngine
 
 from yomiage.audio import Audio
@@ -424,10 +425,7 @@ def test_an_up_to_date_episode_needs_no_segments(tmp_path: Path) -> None:
 def test_a_relative_cover_does_not_make_the_folder_build_redo_the_episode(
     tmp_path: Path,
 ) -> None:
-    png = bytes.fromhex(
-        "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
-        "0000000d49444154789c6360000002000005000157a6fc0a0000000049454e44ae426082"
-    )
+    png = cover_png()
     (tmp_path / "cover.png").write_bytes(png)
     settings = tmp_path / "show.yaml"
     settings.write_text("show:\n  cover: cover.png\n", "utf-8")

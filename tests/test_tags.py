@@ -45,6 +45,12 @@ ENCODE_SINE = [  # the docs' own recipe: 6 s, mono, 44.1 kHz, CBR 96k
 ]
 WOAS_URL = "https://example.jp/%E8%A8%98%E4%BA%8B/1?q=a%20b"  # Latin-1 frame: percent-encoded
 FFMPEG_DELAY_MS = 60  # ffmpeg shifts starts by the encoder delay (docs/podcast-output.md)
+# As publish.transcript_text lays it out: titles, run-on sentences, blank lines;
+# several kilobytes, far larger than any other frame, with ID3/ffmetadata specials.
+TRANSCRIPT = "\n\n".join(
+    f"{mark.title}\n" + f"第{n}章の本文です。記号も入ります：=;#\\&<>「」。" * 40
+    for n, mark in enumerate(CHAPTERS)
+)
 
 
 # --- fixtures and helpers -------------------------------------------------------------
@@ -163,6 +169,56 @@ def test_raw_chap_frames_in_time_order(tagged: Path) -> None:
     assert [fid for fid, _ in frames].count("CTOC") == 1
 
 
+# --- transcript (USLT) ---------------------------------------------------------------
+
+
+@pytest.fixture
+def with_transcript(mp3: Path) -> Path:
+    write_tags(mp3, EpisodeTags(**{**TAGS.__dict__, "transcript": TRANSCRIPT}), CHAPTERS)
+    return mp3
+
+
+def test_transcript_is_one_uslt_frame(with_transcript: Path) -> None:
+    tag = load(with_transcript)
+    (uslt,) = tag.getall("USLT")
+    assert (uslt.encoding, uslt.lang, uslt.desc) == (1, "jpn", "")
+    assert uslt.text == TRANSCRIPT
+    assert "USLT::jpn" in tag
+    assert read_chapters(with_transcript) == CHAPTERS
+
+
+def test_no_uslt_without_a_transcript(tagged: Path) -> None:
+    assert not load(tagged).getall("USLT")
+
+
+def test_raw_chap_frames_stay_last_and_in_time_order_with_a_transcript(
+    with_transcript: Path,
+) -> None:
+    ids = [fid for fid, _ in raw_frames(with_transcript)]
+    assert ids.index("USLT") < ids.index("CHAP")
+    assert ids[-len(CHAPTERS) :] == ["CHAP"] * len(CHAPTERS)
+    chap_ids = [
+        body.split(b"\x00", 1)[0].decode("ascii")
+        for fid, body in raw_frames(with_transcript)
+        if fid == "CHAP"
+    ]
+    assert chap_ids == [c.id for c in CHAPTERS]
+
+
+def test_ffmpeg_reads_the_transcript_and_every_chapter(
+    with_transcript: Path, tmp_path: Path
+) -> None:
+    listed = ffmetadata_chapters(with_transcript, tmp_path)
+    assert [c["title"] for c in listed] == [c.title for c in CHAPTERS]
+    for seen, mark in zip(listed, CHAPTERS, strict=True):
+        assert abs(int(seen["START"]) - mark.start_ms) <= FFMPEG_DELAY_MS
+    # ffmpeg names USLT "lyrics-LANG"; ffmetadata escapes newlines and =;#\ with a backslash
+    text = (tmp_path / f"{with_transcript.stem}.ffmetadata.txt").read_text(encoding="utf-8")
+    value = re.search(r"^lyrics-jpn=((?:[^\\\n]|\\.)*)$", text, re.MULTILINE | re.DOTALL)
+    assert value is not None
+    assert re.sub(r"\\(.)", r"\1", value.group(1), flags=re.DOTALL) == TRANSCRIPT
+
+
 # --- ffmpeg's own reading -------------------------------------------------------------
 
 
@@ -279,7 +335,15 @@ def test_bad_chapters_are_refused(mp3: Path, chapters: list[ChapterMark], messag
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("title", ""), ("host", " "), ("show", ""), ("toc_title", ""), ("language", "ja")],
+    [
+        ("title", ""),
+        ("host", " "),
+        ("show", ""),
+        ("toc_title", ""),
+        ("language", "ja"),
+        ("transcript", ""),
+        ("transcript", " \n "),
+    ],
 )
 def test_bad_episode_tags_are_refused(field: str, value: str) -> None:
     with pytest.raises(AudioError, match=field.replace("_title", "")):

@@ -437,6 +437,10 @@ def _check_cover(cover: Path) -> Path:
         ) from None
     if image_mime(head) is None:
         raise SettingError("show.cover", f"show.cover: {cover} is neither a JPEG nor a PNG image")
+    from yomiage.cover import cover_problem  # Pillow: only when a cover is set
+
+    if problem := cover_problem(cover):
+        raise SettingError("show.cover", f"show.cover: {cover} {problem}")
     return cover.resolve()
 
 

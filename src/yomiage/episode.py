@@ -27,10 +27,12 @@ from yomiage import __version__
 from yomiage.audio import Samples, resample
 from yomiage.cache import SegmentCache, segment_key
 from yomiage.config import Config, PauseSettings, episode_settings_yaml, load_config
+from yomiage.cover import draw_cover, prepare_cover
 from yomiage.engines import Audio, Engine, make_engine
 from yomiage.errors import ConfigError, SynthesisError
 from yomiage.files import ensure_folder, replace_file, write_text_atomic
 from yomiage.jobs import (
+    COVER_FILE,
     EPISODE_FILE,
     SCRIPT_FILE,
     SEGMENTS_DIR,
@@ -49,6 +51,15 @@ from yomiage.manifest import (
     write_manifest,
 )
 from yomiage.master import FIRST_MARGIN_DB, MASTER_RATE, MP3_FRAME, MasterReport, master_to_mp3
+from yomiage.publish import (
+    CHAPTERS_FILE,
+    SRT_FILE,
+    VTT_FILE,
+    chapters_json,
+    srt,
+    transcript_text,
+    webvtt,
+)
 from yomiage.script import Script
 from yomiage.speech.latin import LatinReadings
 from yomiage.speech.lexicon import lexicon_for
@@ -193,7 +204,8 @@ def _keys_to_synthesize(
 def _inputs_hash(job: Job, utterances: list[Utterance], keys: list[str], engine: Engine) -> str:
     """A hash of everything that makes the MP3's bytes: if it matches, the MP3 is current."""
     tags = episode_tags(job.script, job.config)
-    cover = file_sha256(tags.cover) if tags.cover else None  # its bytes, not where it lies
+    show_cover = job.config.show.cover
+    cover = file_sha256(show_cover) if show_cover else None  # its bytes, not where it lies
     return fingerprint(
         __version__,
         engine.identity(),
@@ -201,7 +213,7 @@ def _inputs_hash(job: Job, utterances: list[Utterance], keys: list[str], engine:
         [(u.chapter, u.paragraph, key) for u, key in zip(utterances, keys, strict=True)],
         dataclasses.asdict(job.config.pauses),
         dataclasses.asdict(job.config.master),
-        dataclasses.asdict(dataclasses.replace(tags, cover=None)),
+        dataclasses.asdict(tags),
         cover,
     )
 
@@ -232,7 +244,9 @@ def run_job(job: Job, engine: Engine, progress: Progress | None = None) -> Build
     if _is_up_to_date(job, inputs_hash):
         assert job.previous is not None
         _write_records(job, job.previous)
-        return _unchanged_result(job, utterances, engine)
+        unchanged = _unchanged_result(job, utterances, engine)
+        write_sidecars(folder, unchanged.timeline, job.config)  # if one was deleted
+        return unchanged
 
     cache = SegmentCache(folder / SEGMENTS_DIR)
     todo = _keys_to_synthesize(job, utterances, keys, cache)
@@ -258,6 +272,7 @@ def run_job(job: Job, engine: Engine, progress: Progress | None = None) -> Build
         )
         del audios, heard  # the mix holds them now: keep peak memory down
     staging = folder / f".{EPISODE_FILE}.partial"
+    cover = folder / f".{COVER_FILE}.partial"
     margin = job.previous.limiter_margin_db if job.previous else FIRST_MARGIN_DB
     try:
         with _timed(seconds, "mastering"):
@@ -266,12 +281,17 @@ def run_job(job: Job, engine: Engine, progress: Progress | None = None) -> Build
                 mix, timeline.chapter_samples(), job.config.master, staging, margin
             )
         with _timed(seconds, "tagging"):
-            progress.stage("writing tags and chapters")
-            write_tags(staging, episode_tags(job.script, job.config), timeline.chapters)
+            progress.stage("writing tags, chapters and transcript")
+            make_cover(job, cover)
+            tags = episode_tags(job.script, job.config, cover, transcript_text(timeline))
+            write_tags(staging, tags, timeline.chapters)
             mp3 = folder / EPISODE_FILE
             replace_file(staging, mp3)
+            replace_file(cover, folder / COVER_FILE)
+            write_sidecars(folder, timeline, job.config)
     finally:
         staging.unlink(missing_ok=True)
+        cover.unlink(missing_ok=True)
     manifest = _manifest(job, engine, utterances, keys, lengths, timeline, report, inputs_hash)
     _write_records(job, manifest)
     cache.prune(keep=set(keys) | _keys_of(job.previous))
@@ -508,16 +528,39 @@ def synthesize(
     return finished, len(groups)
 
 
-def episode_tags(script: Script, config: Config) -> EpisodeTags:
+def episode_tags(
+    script: Script, config: Config, cover: Path | None = None, transcript: str | None = None
+) -> EpisodeTags:
     return EpisodeTags(
         title=script.title,
         host=config.show.host,
         show=config.show.name,
         description=script.description,
         date=config.episode.date or datetime.date.today(),
-        cover=config.show.cover,
+        cover=cover,
         source_url=config.episode.source_url,
+        transcript=transcript,
     )
+
+
+def make_cover(job: Job, dest: Path) -> None:
+    """The episode's cover: the show's own, fitted, or one drawn with the show and title."""
+    if job.config.show.cover is not None:
+        prepare_cover(job.config.show.cover, dest)
+    else:
+        draw_cover(job.config.show.name, job.script.title, dest)
+
+
+def write_sidecars(folder: Path, timeline: Timeline, config: Config) -> None:
+    """chapters.json and the transcript beside the MP3, from the timeline its chapters came from."""
+    files = {CHAPTERS_FILE: chapters_json(timeline), VTT_FILE: webvtt(timeline)}
+    if config.publish.srt:
+        files[SRT_FILE] = srt(timeline)
+    else:
+        (folder / SRT_FILE).unlink(missing_ok=True)  # from an earlier build: it would go stale
+    for name, text in files.items():
+        if _read_text(folder / name) != text:
+            write_text_atomic(folder / name, text)
 
 
 def _read_text(path: Path) -> str | None:

@@ -22,12 +22,13 @@ from urllib.parse import quote, urlsplit
 from yomiage.config import Config, ShowSettings, load_config
 from yomiage.errors import ConfigError, OutputError, YomiageError
 from yomiage.files import write_bytes_atomic
-from yomiage.jobs import EPISODE_FILE, SCRIPT_FILE, folder_config
+from yomiage.jobs import COVER_FILE, EPISODE_FILE, SCRIPT_FILE, folder_config
 from yomiage.manifest import MANIFEST_FILE, read_manifest
+from yomiage.publish import CHAPTERS_FILE, SRT_FILE, VTT_FILE
 from yomiage.scriptfile import read_script
 
 FEED_FILE = "feed.xml"
-COVER_FILE = "cover.jpg"  # the channel's, in OUTPUT_DIR; an episode's, in its folder
+# COVER_FILE: the channel's in OUTPUT_DIR, as an episode's is in its folder.
 LANGUAGE = "ja"
 # Asia/Tokyo keeps no daylight saving time, so a fixed offset is exact and needs no tzdata.
 JST = datetime.timezone(datetime.timedelta(hours=9), "JST")
@@ -42,9 +43,9 @@ NAMESPACES = {
 }
 # Files beside an episode's MP3 that its item links to when they exist.
 SIDECARS = (
-    ("chapters.json", "podcast:chapters", {"type": "application/json+chapters"}),
-    ("transcript.vtt", "podcast:transcript", {"type": "text/vtt", "language": LANGUAGE}),
-    ("transcript.srt", "podcast:transcript", {"type": "application/srt", "language": LANGUAGE}),
+    (CHAPTERS_FILE, "podcast:chapters", {"type": "application/json+chapters"}),
+    (VTT_FILE, "podcast:transcript", {"type": "text/vtt", "language": LANGUAGE}),
+    (SRT_FILE, "podcast:transcript", {"type": "application/srt", "language": LANGUAGE}),
 )
 # Characters XML 1.0 forbids; a title typed with a YAML escape could hold one.
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

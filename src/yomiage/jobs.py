@@ -27,6 +27,7 @@ EPISODE_FILE = "episode.mp3"
 SCRIPT_FILE = "script.yaml"
 SETTINGS_FILE = "settings.yaml"
 SEGMENTS_DIR = ".segments"
+COVER_FILE = "cover.jpg"  # the episode's cover, also embedded in the MP3
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from mutagen.id3 import (
     CTOC,
     ID3,
     TIT2,
+    USLT,
     WOAS,
     CTOCFlags,
     Frame,
@@ -56,6 +57,7 @@ class EpisodeTags:
     cover: Path | None = None
     source_url: str | None = None
     toc_title: str = "目次"
+    transcript: str | None = None  # the episode's text, as publish.transcript_text gives it
 
     def __post_init__(self) -> None:
         # mutagen silently skips an empty text frame; COMM needs a 3-letter code
@@ -64,6 +66,9 @@ class EpisodeTags:
                 raise AudioError(f"episode tags: {name} is empty")
         if not (len(self.language) == 3 and self.language.isascii() and self.language.isalpha()):
             raise AudioError(f"episode tags: language {self.language!r} is not a 3-letter code")
+        if self.transcript is not None and not self.transcript.strip():
+            # an empty USLT frame is written, and shows as a blank transcript
+            raise AudioError("episode tags: transcript is empty (None leaves it out)")
 
 
 class _TimeOrderedID3(ID3):
@@ -168,6 +173,8 @@ def _episode_frames(tags: EpisodeTags) -> list[Frame]:
     }
     frames: list[Frame] = [Frames[fid](encoding=UTF16, text=[value]) for fid, value in text.items()]
     frames.append(COMM(encoding=UTF16, lang=tags.language, desc="", text=[tags.description]))
+    if tags.transcript is not None:
+        frames.append(USLT(encoding=UTF16, lang=tags.language, desc="", text=tags.transcript))
     if tags.source_url is not None:
         # WOAS is Latin-1: percent-encode a Japanese path or query, keep the rest
         frames.append(WOAS(url=quote(tags.source_url, safe=":/?#[]@!$&'()*+,;=%~")))
