@@ -129,3 +129,48 @@ def test_text_open_jtalk_cannot_say_is_skipped_not_fatal(tmp_path: Path) -> None
     spoken = [s.text for s in result.timeline.sentences]
     assert "最初の文です。" in spoken and "最後の文です。" in spoken
     assert not any("々" in s or "안" in s for s in spoken)
+
+
+def test_sidecars_agree_with_the_id3_chapters_and_the_audio(
+    built: BuildResult, tmp_path: Path
+) -> None:
+    """chapters.json, the WebVTT transcript and the USLT frame, against the real MP3."""
+    import json
+
+    import webvtt
+    from PIL import Image
+
+    folder = built.mp3.parent
+    chapters = json.loads((folder / "chapters.json").read_text(encoding="utf-8"))
+    assert chapters["version"] == "1.2.0"
+    id3 = sorted(ID3(built.mp3).getall("CHAP"), key=lambda c: c.start_time)
+    assert len(chapters["chapters"]) == len(id3)
+    for entry, chap in zip(chapters["chapters"], id3, strict=True):
+        assert abs(entry["startTime"] * 1000 - chap.start_time) <= 10
+        assert entry["title"] == chap.sub_frames["TIT2"].text[0]
+    # ... and ffmpeg's own chapter listing, within its encoder-delay tolerance
+    listed_chapters = ffmetadata_chapters(built.mp3, tmp_path)
+    for entry, listed in zip(chapters["chapters"], listed_chapters, strict=True):
+        assert abs(entry["startTime"] * 1000 - chapter_start_ms(listed)) <= 60
+
+    audio_ms = len(decode_to_samples(built.mp3, 44_100)) * 1000 / 44_100
+    cues = list(webvtt.from_string((folder / "transcript.vtt").read_text(encoding="utf-8")))
+    spans = [(_stamp_ms(c.start), _stamp_ms(c.end)) for c in cues]
+    assert len(cues) >= len(built.timeline.sentences)
+    assert all(0 <= start < end <= audio_ms for start, end in spans)
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))  # in order, no overlap
+    spoken_text = "".join(line for c in cues for line in c.lines)
+    for sentence in built.timeline.sentences:
+        assert sentence.text in spoken_text
+
+    [lyrics] = ID3(built.mp3).getall("USLT")
+    assert all(s.text in lyrics.text for s in built.timeline.sentences)
+    [picture] = ID3(built.mp3).getall("APIC")
+    assert picture.type == 3 and picture.data == (folder / "cover.jpg").read_bytes()
+    with Image.open(folder / "cover.jpg") as cover:
+        assert cover.format == "JPEG" and cover.size == (1400, 1400)
+
+
+def _stamp_ms(stamp: str) -> float:
+    hours, minutes, seconds = stamp.split(":")
+    return (int(hours) * 3600 + int(minutes) * 60 + float(seconds)) * 1000
