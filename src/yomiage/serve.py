@@ -256,6 +256,11 @@ def serve(
         else:
             lan_found = True
         feed = publish_feed(output_dir, base_url, config)
+        print(
+            f"serving {output_dir} on port {server.server_address[1]} (Ctrl-C stops); "
+            "subscribe in a podcast app on this network to:",
+            file=sys.stderr,
+        )
         _print_feed(feed, lan_found)
         server.serve_forever()
     except KeyboardInterrupt:
