@@ -237,7 +237,7 @@ def test_chapters_transcripts_and_cover_are_linked_when_present(out: Path) -> No
     transcripts = {t.get("type"): t.get("url") for t in item.findall(f"{PODCAST}transcript")}
     assert transcripts == {
         "text/vtt": f"{folder_url}/transcript.vtt",
-        "application/srt": f"{folder_url}/transcript.srt",
+        "application/x-subrip": f"{folder_url}/transcript.srt",
     }
     assert items[episode_guid("first")].find(f"{PODCAST}chapters") is None
 
@@ -253,6 +253,26 @@ def test_folders_without_an_mp3_or_manifest_are_skipped_and_named(out: Path) -> 
     assert reasons.keys() == {"first", "empty"}
     assert "manifest.json" in reasons["first"] and "episode.mp3" in reasons["empty"]
     assert len(_gpodder(feed.path)["episodes"]) == 2
+
+
+def test_an_episode_in_the_middle_of_a_build_is_left_out(out: Path) -> None:
+    with (out / "third" / "episode.mp3").open("ab") as mp3:
+        mp3.write(b"\0" * 417)  # the MP3 is new, its manifest not written yet
+    feed = publish_feed(out, BASE)
+    assert "third" not in [e.slug for e in feed.episodes]
+    assert "being built" in {s.folder.name: s.reason for s in feed.skipped}["third"]
+
+
+def test_a_pub_date_is_never_in_the_future() -> None:
+    import datetime
+
+    from yomiage.feed import JST, publish_time
+
+    day = datetime.date(2026, 11, 29)
+    early = datetime.datetime(2026, 11, 29, 2, 30, tzinfo=JST)  # before 06:00 JST that day
+    assert publish_time(day, early) == early
+    late = datetime.datetime(2026, 11, 29, 21, 0, tzinfo=JST)
+    assert publish_time(day, late) == datetime.datetime(2026, 11, 29, 6, 0, tzinfo=JST)
 
 
 def test_a_given_config_sets_the_show_and_its_cover(out: Path, tmp_path: Path) -> None:

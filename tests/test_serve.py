@@ -49,14 +49,19 @@ def root(tmp_path: Path) -> Path:
     (episode / "transcript.srt").write_text("1\n", "utf-8")
     (episode / "cover.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
     (episode / "script.yaml").write_text("title: x\n", "utf-8")
+    (episode / "manifest.json").write_text('{"source": "/home/me/article.md"}', "utf-8")
     (out / "feed.xml").write_text("<rss/>", "utf-8")
-    (out / "empty.mp3").write_bytes(b"")
+    for name in ("empty", "alias", "outside", "cache"):
+        (out / name).mkdir()
+    (out / "empty" / "episode.mp3").write_bytes(b"")
     (out / ".segments").mkdir()
     (out / ".segments" / "cached.mp3").write_bytes(AUDIO)
-    (out / "outside.mp3").symlink_to(tmp_path / "secret.mp3")
+    (out / "outside" / "episode.mp3").symlink_to(tmp_path / "secret.mp3")
     (out / "outside-folder").symlink_to(tmp_path, target_is_directory=True)
-    (out / "alias.mp3").symlink_to(episode / "episode.mp3")  # a link that stays inside
-    (out / "cache.mp3").symlink_to(out / ".segments" / "cached.mp3")  # to a hidden file
+    # a link that stays inside, to a published file
+    (out / "alias" / "episode.mp3").symlink_to(episode / "episode.mp3")
+    # a published name linking to a hidden file
+    (out / "cache" / "episode.mp3").symlink_to(out / ".segments" / "cached.mp3")
     return out
 
 
@@ -154,9 +159,9 @@ def test_a_range_past_the_end_is_416(port: int, header: str) -> None:
 
 
 def test_any_range_of_an_empty_file_is_416(port: int) -> None:
-    status, headers, _ = _request(port, "/empty.mp3", headers={"Range": "bytes=0-"})
+    status, headers, _ = _request(port, "/empty/episode.mp3", headers={"Range": "bytes=0-"})
     assert status == 416 and headers["Content-Range"] == "bytes */0"
-    status, headers, body = _request(port, "/empty.mp3")
+    status, headers, body = _request(port, "/empty/episode.mp3")
     assert (status, body, headers["Content-Length"]) == (200, b"", "0")
 
 
@@ -189,9 +194,9 @@ def test_if_range_sends_the_whole_file_once_it_changed(port: int) -> None:
         ("/feed.xml", "application/rss+xml"),
         (f"{JAPANESE}/chapters.json", "application/json"),
         (f"{JAPANESE}/transcript.vtt", "text/vtt"),
-        (f"{JAPANESE}/transcript.srt", "application/srt"),
+        (f"{JAPANESE}/transcript.srt", "application/x-subrip"),
         (f"{JAPANESE}/cover.jpg", "image/jpeg"),
-        ("/alias.mp3", "audio/mpeg"),  # a symlink that stays inside the folder
+        ("/alias/episode.mp3", "audio/mpeg"),  # a symlink that stays inside the folder
     ],
 )
 def test_content_types(port: int, path: str, content_type: str) -> None:
@@ -213,13 +218,14 @@ TRAVERSALS = [
     "//etc/passwd",
     "/%2Fetc%2Fpasswd",
     "/" + "%2e%2e/" * 10 + "etc/passwd",
-    "/outside.mp3",  # a symlink to a file outside
+    "/outside/episode.mp3",  # a symlink to a file outside
     "/outside-folder/secret.mp3",  # through a symlinked folder
+    f"{JAPANESE}/manifest.json",  # the article's path on this machine: never served
     "/./feed.xml",
     "/feed.xml%00.mp3",
     "/.segments/cached.mp3",  # hidden: the cache, staging files
     "/%2esegments/cached.mp3",
-    "/cache.mp3",
+    "/cache/episode.mp3",
     f"{JAPANESE}/script.yaml",  # not a type we serve
     "/nothing.mp3",
     "/feed.xml/",
@@ -340,8 +346,11 @@ def test_the_serve_command_serves_a_feed_a_player_can_follow(
             thread.join(5)
         raise KeyboardInterrupt  # the user's Ctrl-C
 
+    published = built / "feed.xml"
+    published.write_text("<rss>the uploaded feed, for the public address</rss>", "utf-8")
     monkeypatch.setattr(ThreadingHTTPServer, "serve_forever", serve_then_ctrl_c)
     result = CliRunner().invoke(app, ["serve", str(built), "--host", "127.0.0.1", "--port", "0"])
+    assert published.read_text("utf-8").startswith("<rss>the uploaded")  # left alone
     assert result.exit_code == 0, result.stderr
     url = result.stdout.strip().splitlines()[-1]
     assert url.startswith("http://127.0.0.1:") and url.endswith("/feed.xml")
@@ -352,6 +361,28 @@ def test_the_serve_command_serves_a_feed_a_player_can_follow(
     assert fetched[episode["title"]] == mp3 and enclosure["file_size"] == len(mp3)
 
 
+def test_the_served_feed_lists_episodes_built_while_serving(built: Path, tmp_path: Path) -> None:
+    from yomiage.feed import render_feed
+
+    server = make_server(built, "127.0.0.1", 0, quiet=True)
+    handler = server.RequestHandlerClass
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    handler.feed = staticmethod(lambda: render_feed(built, base, channel_cover=False)[1])  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    try:
+        before = _request(int(server.server_address[1]), "/feed.xml")[2]
+        source = tmp_path / "later.md"
+        source.write_text("# 後の回\n\n## 本文\n\n後から作った回です。\n", "utf-8")
+        build_episode(source, load_config(), built, engine=FakeEngine())
+        after = _request(int(server.server_address[1]), "/feed.xml")[2]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+    assert "後の回".encode() not in before and "後の回".encode() in after
+
+
 def test_the_serve_command_reports_a_missing_folder(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["serve", str(tmp_path / "nowhere"), "--port", "0"])
     assert result.exit_code == 1
@@ -360,5 +391,5 @@ def test_the_serve_command_reports_a_missing_folder(tmp_path: Path) -> None:
 
 def test_symlink_fixture_sanity(root: Path) -> None:
     """The traversal tests mean something only if the links really lead outside."""
-    assert (root / "outside.mp3").read_bytes() == SECRET
+    assert (root / "outside" / "episode.mp3").read_bytes() == SECRET
     assert os.path.realpath(root / "outside-folder") == str(root.parent)

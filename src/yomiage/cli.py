@@ -293,14 +293,23 @@ def serve(
         int, typer.Option("--port", min=0, max=65535, help="Port (0: any free one).")
     ] = 8000,
     config_file: ShowConfigOption = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            help="The address players reach this server at, if not this machine's own "
+            "(a port forward, a proxy).",
+        ),
+    ] = None,
 ) -> None:
     """Serve OUTPUT_DIR over HTTP for players on this network; the feed's URL is printed last.
 
-    feed.xml is written for this machine's address first. Ctrl-C stops the server.
+    The feed is made for this server's address on every request, so it lists
+    episodes built meanwhile; OUTPUT_DIR/feed.xml is left as it is. Ctrl-C stops.
     """
     try:
         config = load_config(config_file) if config_file is not None else None
-        serve_folder(output_dir, host, port, config=config)
+        serve_folder(output_dir, host, port, base_url=base_url, config=config)
     except YomiageError as exc:
         _fail(str(exc))
 

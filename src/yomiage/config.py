@@ -79,8 +79,13 @@ class EpisodeSettings:
         if self.slug is not None and not _FOLDER_NAME.fullmatch(self.slug):
             message = "must be a plain folder name (letters, digits, - _ .)"
             raise SettingError("episode.slug", f"episode.slug {message}, not {self.slug!r}")
+        if self.slug is not None and self.slug.lower() in RESERVED_SLUGS:
+            message = f"episode.slug {self.slug!r} is the name of the feed's own file"
+            raise SettingError("episode.slug", message)
 
 
+# Files `yomiage feed` writes beside the episode folders.
+RESERVED_SLUGS = frozenset({"feed.xml", "cover.jpg"})
 # One path component that stays inside --out: no separators, no leading dot.
 _FOLDER_NAME = re.compile(r"[^\W_][\w.\-]*")
 

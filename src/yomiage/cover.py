@@ -165,12 +165,22 @@ def _apply_profile(image: Image.Image, profile: bytes) -> Image.Image:
 
 
 def _jpeg_within_budget(image: Image.Image) -> bytes:
-    """The best JPEG_STEPS encoding that fits MAX_BYTES, else the smallest tried."""
+    """The best JPEG_STEPS encoding that fits MAX_BYTES, else the same at smaller sizes.
+
+    A noisy, detailed picture can stay over budget at any quality: it is then
+    shrunk (never below MIN_SIDE), since the cover is copied into every MP3.
+    """
     data = b""
-    for quality, subsampling in JPEG_STEPS:
-        data = _baseline_jpeg(image, quality, subsampling)
-        if len(data) <= MAX_BYTES:
-            break
+    for side in sorted({image.width, 2048, MIN_SIDE}, reverse=True):
+        if side > image.width:
+            continue
+        sized = (
+            image if side == image.width else image.resize((side, side), Image.Resampling.LANCZOS)
+        )
+        for quality, subsampling in JPEG_STEPS:
+            data = _baseline_jpeg(sized, quality, subsampling)
+            if len(data) <= MAX_BYTES:
+                return data
     return data
 
 
@@ -178,15 +188,17 @@ def _baseline_jpeg(image: Image.Image, quality: int, subsampling: str) -> bytes:
     buffer = io.BytesIO()
     # optimize only tunes the Huffman tables; the file stays baseline.
     # No exif= or icc_profile= given, so Pillow writes neither.
-    image.save(
-        buffer,
-        "JPEG",
-        quality=quality,
-        subsampling=subsampling,
-        optimize=True,
-        progressive=False,
-        dpi=(72, 72),
-    )
+    options = {
+        "quality": quality,
+        "subsampling": subsampling,
+        "progressive": False,
+        "dpi": (72, 72),
+    }
+    try:
+        image.save(buffer, "JPEG", optimize=True, **options)
+    except OSError:  # libjpeg's optimize pass can overflow Pillow's buffer on very noisy images
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", optimize=False, **options)
     return buffer.getvalue()
 
 

@@ -7,9 +7,11 @@ jobs.py prepares a build from an article or from an episode folder's edited
 script.yaml; run_job does the rest. Every sentence whose segment is cached is
 reused and only the others are spoken; an episode whose inputs did not change
 is left as it is. Only synthesis and the audio steps touch the outside world.
-The MP3 replaces the old one in one step once it is complete; script.yaml,
-settings.yaml and manifest.json are then written one after another, each in
-one step (a crash between them at worst makes the next build redo work).
+The MP3 replaces the old one in one step once it is complete; cover.jpg, the
+sidecars (chapters.json, transcripts), script.yaml, settings.yaml and
+manifest.json are then written one after another, each in one step. A crash
+between them leaves the manifest behind the MP3, so the next build is not
+"up to date" and writes them all again.
 """
 
 from __future__ import annotations
@@ -82,6 +84,9 @@ __all__ = [
     "prepare_from_source",
     "run_job",
 ]
+# Raised when what a build writes into the MP3 changes (2: cover and USLT), so
+# that episodes built before are rebuilt rather than called up to date.
+OUTPUT_FORMAT = 2
 LATIN_WORDS_FILE = "latin-words.json"  # in .segments: Open JTalk's and e2k's answers
 
 
@@ -180,7 +185,6 @@ def plan_job(job: Job, engine: Engine) -> BuildPlan:
         chapters.append(
             ChapterPlan(chapter.id, chapter.title, len(chapter_keys), len(chapter_keys & todo))
         )
-    up_to_date = _is_up_to_date(job, _inputs_hash(job, utterances, keys, engine))
     return BuildPlan(tuple(chapters), len(set(keys)), len(todo), up_to_date)
 
 
@@ -208,6 +212,7 @@ def _inputs_hash(job: Job, utterances: list[Utterance], keys: list[str], engine:
     cover = file_sha256(show_cover) if show_cover else None  # its bytes, not where it lies
     return fingerprint(
         __version__,
+        OUTPUT_FORMAT,
         engine.identity(),
         [(c.id, c.title) for c in job.script.chapters],
         [(u.chapter, u.paragraph, key) for u, key in zip(utterances, keys, strict=True)],
@@ -246,6 +251,8 @@ def run_job(job: Job, engine: Engine, progress: Progress | None = None) -> Build
         _write_records(job, job.previous)
         unchanged = _unchanged_result(job, utterances, engine)
         write_sidecars(folder, unchanged.timeline, job.config)  # if one was deleted
+        if not (folder / COVER_FILE).is_file():
+            make_cover(job, folder / COVER_FILE)  # the same picture the MP3 holds
         return unchanged
 
     cache = SegmentCache(folder / SEGMENTS_DIR)
@@ -272,7 +279,7 @@ def run_job(job: Job, engine: Engine, progress: Progress | None = None) -> Build
         )
         del audios, heard  # the mix holds them now: keep peak memory down
     staging = folder / f".{EPISODE_FILE}.partial"
-    cover = folder / f".{COVER_FILE}.partial"
+    cover_staging = folder / f".{COVER_FILE}.partial"
     margin = job.previous.limiter_margin_db if job.previous else FIRST_MARGIN_DB
     try:
         with _timed(seconds, "mastering"):
@@ -282,16 +289,16 @@ def run_job(job: Job, engine: Engine, progress: Progress | None = None) -> Build
             )
         with _timed(seconds, "tagging"):
             progress.stage("writing tags, chapters and transcript")
-            make_cover(job, cover)
-            tags = episode_tags(job.script, job.config, cover, transcript_text(timeline))
+            make_cover(job, cover_staging)
+            tags = episode_tags(job.script, job.config, cover_staging, transcript_text(timeline))
             write_tags(staging, tags, timeline.chapters)
             mp3 = folder / EPISODE_FILE
             replace_file(staging, mp3)
-            replace_file(cover, folder / COVER_FILE)
+            replace_file(cover_staging, folder / COVER_FILE)
             write_sidecars(folder, timeline, job.config)
     finally:
         staging.unlink(missing_ok=True)
-        cover.unlink(missing_ok=True)
+        cover_staging.unlink(missing_ok=True)
     manifest = _manifest(job, engine, utterances, keys, lengths, timeline, report, inputs_hash)
     _write_records(job, manifest)
     cache.prune(keep=set(keys) | _keys_of(job.previous))

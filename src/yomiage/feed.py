@@ -28,7 +28,6 @@ from yomiage.publish import CHAPTERS_FILE, SRT_FILE, VTT_FILE
 from yomiage.scriptfile import read_script
 
 FEED_FILE = "feed.xml"
-# COVER_FILE: the channel's in OUTPUT_DIR, as an episode's is in its folder.
 LANGUAGE = "ja"
 # Asia/Tokyo keeps no daylight saving time, so a fixed offset is exact and needs no tzdata.
 JST = datetime.timezone(datetime.timedelta(hours=9), "JST")
@@ -44,8 +43,12 @@ NAMESPACES = {
 # Files beside an episode's MP3 that its item links to when they exist.
 SIDECARS = (
     (CHAPTERS_FILE, "podcast:chapters", {"type": "application/json+chapters"}),
-    (VTT_FILE, "podcast:transcript", {"type": "text/vtt", "language": LANGUAGE}),
-    (SRT_FILE, "podcast:transcript", {"type": "application/srt", "language": LANGUAGE}),
+    (VTT_FILE, "podcast:transcript", {"type": "text/vtt", "language": LANGUAGE, "rel": "captions"}),
+    (
+        SRT_FILE,
+        "podcast:transcript",
+        {"type": "application/x-subrip", "language": LANGUAGE, "rel": "captions"},
+    ),
 )
 # Characters XML 1.0 forbids; a title typed with a YAML escape could hold one.
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -87,24 +90,35 @@ def write_feed(output_dir: Path, base_url: str, config: Config | None = None) ->
 
 
 def publish_feed(output_dir: Path, base_url: str, config: Config | None = None) -> Feed:
-    """Write OUTPUT_DIR/feed.xml (and the channel's cover.jpg) for every finished episode.
+    """Write OUTPUT_DIR/feed.xml (and the channel's cover.jpg) for every finished episode."""
+    feed, xml = render_feed(output_dir, base_url, config)
+    write_bytes_atomic(feed.path, xml)
+    return feed
+
+
+def render_feed(
+    output_dir: Path, base_url: str, config: Config | None = None, *, channel_cover: bool = True
+) -> tuple[Feed, bytes]:
+    """The feed for every finished episode, as bytes; feed.xml itself is not written.
 
     The show's settings come from `config`, else from the newest episode's
-    settings.yaml, else the defaults. Folders without an MP3 and a manifest are
-    left out and listed in the result with the reason.
+    settings.yaml, else the defaults. Folders without an MP3 and a manifest, or
+    in the middle of a build, are left out and listed in the result with the
+    reason. `channel_cover` (re)writes OUTPUT_DIR/cover.jpg.
     """
     base = check_base_url(base_url)
     if not output_dir.is_dir():
         raise OutputError(f"{output_dir}: no such output folder")
     episodes, skipped = find_episodes(output_dir)
     show = config.show if config is not None else _newest_show(output_dir, episodes)
-    _write_channel_cover(show, output_dir)
+    if channel_cover:
+        _write_channel_cover(show, output_dir)
     now = datetime.datetime.now(datetime.timezone.utc)
     root = feed_xml(show, episodes, base, now)
     ET.indent(root)
-    path = output_dir / FEED_FILE
-    write_bytes_atomic(path, ET.tostring(root, encoding="utf-8", xml_declaration=True))
-    return Feed(path, file_url(base, FEED_FILE), tuple(episodes), tuple(skipped))
+    xml = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    feed = Feed(output_dir / FEED_FILE, file_url(base, FEED_FILE), tuple(episodes), tuple(skipped))
+    return feed, xml
 
 
 # ---------------------------------------------------------------- URLs
@@ -155,6 +169,9 @@ def find_episodes(output_dir: Path) -> tuple[list[FeedEpisode], list[Skipped]]:
     for folder in sorted(output_dir.iterdir()):
         if folder.name.startswith(".") or not folder.is_dir():
             continue  # staging and cache folders, feed.xml, cover.jpg: not episodes
+        if not _utf8_name(folder.name):
+            skipped.append(Skipped(folder, "its name is not UTF-8 text: rename the folder"))
+            continue
         try:
             episodes.append(read_episode(folder))
         except _NotAnEpisode as exc:
@@ -163,6 +180,14 @@ def find_episodes(output_dir: Path) -> tuple[list[FeedEpisode], list[Skipped]]:
     episodes.sort(key=lambda e: e.slug)
     episodes.sort(key=lambda e: e.date, reverse=True)
     return episodes, skipped
+
+
+def _utf8_name(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes in the name (a Shift_JIS zip)
+        return False
+    return True
 
 
 class _NotAnEpisode(Exception):
@@ -187,6 +212,8 @@ def read_episode(folder: Path) -> FeedEpisode:
         raise _NotAnEpisode(str(exc)) from None
     except OSError as exc:
         raise _NotAnEpisode(f"cannot read {EPISODE_FILE} ({exc.strerror})") from None
+    if size != manifest.mp3_bytes:  # the MP3 was replaced and its manifest not yet written
+        raise _NotAnEpisode("being built: its MP3 and manifest disagree; try again after the build")
     return FeedEpisode(
         slug=folder.name,
         title=script.title,
@@ -284,8 +311,11 @@ def episode_guid(slug: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "yomiage:" + slug))
 
 
-def publish_time(date: datetime.date) -> datetime.datetime:
-    return datetime.datetime.combine(date, PUBLISH_TIME)
+def publish_time(date: datetime.date, now: datetime.datetime | None = None) -> datetime.datetime:
+    """06:00 JST on the episode's day; never later than now (players hide future items)."""
+    at = datetime.datetime.combine(date, PUBLISH_TIME)
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    return min(at, now.astimezone(JST).replace(microsecond=0))
 
 
 def _add(

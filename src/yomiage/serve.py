@@ -2,8 +2,10 @@
 
 Podcast players fetch the feed, then the MP3 in byte ranges (to start playing
 before the download ends, and to seek), so single ranges are answered with 206.
-Only regular files under the output folder are served: the request path is
-decoded once, checked segment by segment, resolved (symlinks included) and
+The feed is made afresh for every request, for this server's address, so it
+lists what was built since, and OUTPUT_DIR/feed.xml (the one to upload) is
+left alone. Only the published files are served (PUBLISHED): the request path
+is decoded once, checked segment by segment, resolved (symlinks included) and
 compared with the folder's real path; anything else is a 404, as is a folder.
 """
 
@@ -14,24 +16,31 @@ import os
 import re
 import socket
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 from urllib.parse import unquote_to_bytes
 
 from yomiage.config import Config
 from yomiage.errors import ConfigError, OutputError
-from yomiage.feed import Feed, publish_feed
+from yomiage.feed import FEED_FILE, Feed, render_feed
+from yomiage.jobs import COVER_FILE, EPISODE_FILE
+from yomiage.publish import CHAPTERS_FILE, SRT_FILE, VTT_FILE
 
-# What is served, by file suffix; anything else is a 404 (settings, caches, partial files).
+# The files a player needs, by their place: the feed and the show's cover at
+# the top, an episode's files in its folder. Settings, manifests, scripts and
+# caches are never served (a manifest holds the article's path on this machine).
+PUBLISHED_TOP = frozenset({FEED_FILE, COVER_FILE})
+PUBLISHED_IN_EPISODE = frozenset({EPISODE_FILE, CHAPTERS_FILE, VTT_FILE, SRT_FILE, COVER_FILE})
 CONTENT_TYPES = {
     ".mp3": "audio/mpeg",
     ".xml": "application/rss+xml; charset=utf-8",
     ".json": "application/json",
     ".vtt": "text/vtt; charset=utf-8",
-    ".srt": "application/srt",
+    ".srt": "application/x-subrip",
     ".jpg": "image/jpeg",
     ".jpeg": "image/jpeg",
     ".png": "image/png",
@@ -93,7 +102,7 @@ def resolve_request_path(root: Path, raw_path: str) -> Path | None:
     except (UnicodeEncodeError, UnicodeDecodeError):
         return None
     segments = decoded[1:].split("/")
-    if not all(_plain_name(segment) for segment in segments):
+    if not all(_plain_name(segment) for segment in segments) or not _published(segments):
         return None
     try:
         # strict: a dangling symlink or missing file fails here; resolve follows every link
@@ -102,9 +111,15 @@ def resolve_request_path(root: Path, raw_path: str) -> Path | None:
         return None
     if not target.is_relative_to(root) or not target.is_file():
         return None
-    if any(part.startswith(".") for part in target.relative_to(root).parts):
-        return None  # a visible link to a hidden file
+    if not _published(list(target.relative_to(root).parts)):
+        return None  # a published name linking to an unpublished file
     return target if target.suffix.lower() in CONTENT_TYPES else None
+
+
+def _published(segments: list[str]) -> bool:
+    if len(segments) == 1:
+        return segments[0] in PUBLISHED_TOP
+    return len(segments) == 2 and segments[1] in PUBLISHED_IN_EPISODE
 
 
 def _plain_name(segment: str) -> bool:
@@ -123,6 +138,7 @@ class OutputHandler(BaseHTTPRequestHandler):
 
     root: Path  # set on the subclass make_server creates
     quiet: bool = False
+    feed: Callable[[], bytes] | None = None  # the feed for this server's address, made fresh
     protocol_version = "HTTP/1.1"  # keep-alive: players make many range requests
     server_version = "yomiage"
     timeout = 120  # seconds: an idle keep-alive connection gives its thread back
@@ -134,6 +150,9 @@ class OutputHandler(BaseHTTPRequestHandler):
         self._answer(send_body=False)
 
     def _answer(self, send_body: bool) -> None:
+        if self.feed is not None and self.path.split("?", 1)[0] == f"/{FEED_FILE}":
+            self._send_feed(self.feed(), send_body)
+            return
         target = resolve_request_path(self.root, self.path)
         if target is None:
             self._status(HTTPStatus.NOT_FOUND, send_body)
@@ -173,6 +192,20 @@ class OutputHandler(BaseHTTPRequestHandler):
         if send_body:
             self._copy(file, part)
 
+    def _send_feed(self, xml: bytes, send_body: bool) -> None:
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", CONTENT_TYPES[".xml"])
+        self.send_header("Content-Length", str(len(xml)))
+        self.send_header("Cache-Control", "no-cache")
+        self.end_headers()
+        if send_body:
+            self.wfile.write(xml)
+
+    def end_headers(self) -> None:
+        # Web players fetch chapters and transcripts from another origin (Podcasting 2.0).
+        self.send_header("Access-Control-Allow-Origin", "*")
+        super().end_headers()
+
     def _range(self, size: int, validators: dict[str, str]) -> ByteRange | None:
         """The range to send; If-Range that no longer matches (the MP3 was rebuilt) means all."""
         if_range = self.headers.get("If-Range")
@@ -187,8 +220,9 @@ class OutputHandler(BaseHTTPRequestHandler):
         try:
             while left > 0:
                 chunk = file.read(min(CHUNK, left))
-                if not chunk:
-                    break  # the file shrank while we sent it; the client sees a short body
+                if not chunk:  # the file shrank while we sent it: the body is short,
+                    self.close_connection = True  # so the connection cannot be reused
+                    break
                 self.wfile.write(chunk)
                 left -= len(chunk)
         except (BrokenPipeError, ConnectionResetError):
@@ -209,8 +243,9 @@ class OutputHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def log_message(self, format: str, *args: object) -> None:
-        if not self.quiet:
-            sys.stderr.write(f"{self.address_string()} {format % args}\n")
+        if not self.quiet:  # control characters escaped: a request must not drive the terminal
+            message = (format % args).translate(self._control_char_table)  # type: ignore[attr-defined]
+            sys.stderr.write(f"{self.address_string()} {message}\n")
 
 
 def make_server(
@@ -243,10 +278,10 @@ def serve(
     base_url: str | None = None,
     config: Config | None = None,
 ) -> None:
-    """Write feed.xml for this server's address, print the feed's URL, serve until Ctrl-C.
+    """Serve output_dir until Ctrl-C, printing the feed's URL to subscribe to.
 
-    `base_url` overrides the address written into the feed (a proxy, a port
-    forward); by default it is this machine's LAN address and the bound port.
+    `base_url` overrides the address the feed gives (a proxy, a port forward);
+    by default it is this machine's LAN address and the bound port.
     """
     server = make_server(output_dir, host, port)
     try:
@@ -255,13 +290,13 @@ def serve(
             base_url = f"http://{_url_host(address)}:{server.server_address[1]}"
         else:
             lan_found = True
-        feed = publish_feed(output_dir, base_url, config)
-        print(
-            f"serving {output_dir} on port {server.server_address[1]} (Ctrl-C stops); "
-            "subscribe in a podcast app on this network to:",
-            file=sys.stderr,
+        feed, _ = render_feed(output_dir, base_url, config)  # checks, and draws the cover
+        handler = cast("type[OutputHandler]", server.RequestHandlerClass)
+        address_of_feed = base_url  # bound now: each request gets the feed for it
+        handler.feed = staticmethod(
+            lambda: render_feed(output_dir, address_of_feed, config, channel_cover=False)[1]
         )
-        _print_feed(feed, lan_found)
+        _print_feed(feed, lan_found, server.server_address[1])
         server.serve_forever()
     except KeyboardInterrupt:
         pass  # Ctrl-C is how a user stops serving: not an error
@@ -269,15 +304,18 @@ def serve(
         server.server_close()
 
 
-def _print_feed(feed: Feed, lan_found: bool) -> None:
+def _print_feed(feed: Feed, lan_found: bool, port: int) -> None:
     for skipped in feed.skipped:
         print(f"skipped {skipped.folder.name}: {skipped.reason}", file=sys.stderr)
-    if not lan_found:
-        print(
-            "note: only this machine can reach the feed's address; for a phone, serve "
-            "with --host 0.0.0.0 while this machine is on the phone's network",
-            file=sys.stderr,
-        )
+    if not feed.episodes:
+        print("note: no episode to list yet; build one into this folder", file=sys.stderr)
+    where = (
+        "subscribe in a podcast app on this network to:"
+        if lan_found
+        else "only this machine can reach it; for a phone, serve with --host 0.0.0.0 "
+        "while on the phone's network. The feed:"
+    )
+    print(f"serving on port {port} (Ctrl-C stops); {where}", file=sys.stderr)
     print(feed.url, flush=True)
 
 
