@@ -164,7 +164,10 @@ def test_sidecars_agree_with_the_id3_chapters_and_the_audio(
         assert sentence.text in spoken_text
 
     [lyrics] = ID3(built.mp3).getall("USLT")
-    assert all(s.text in lyrics.text for s in built.timeline.sentences)
+    titles = {c.title for c in built.timeline.chapters}
+    for sentence in built.timeline.sentences:  # a chapter lead shows as its title line
+        assert sentence.text in lyrics.text or sentence.text.rstrip("。") in titles
+    assert "\n最初の話題\n一つ目の話題" in lyrics.text  # the title line, not title and lead
     [picture] = ID3(built.mp3).getall("APIC")
     assert picture.type == 3 and picture.data == (folder / "cover.jpg").read_bytes()
     with Image.open(folder / "cover.jpg") as cover:

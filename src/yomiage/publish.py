@@ -128,8 +128,11 @@ def transcript_text(timeline: Timeline) -> str:
     sections = []
     for chapter in timeline.chapters:
         texts = [_one_line(s.text) for s in timeline.sentences if s.chapter_id == chapter.id]
-        body = _join_sentences([t for t in texts if t])
+        texts = [t for t in texts if t]
         title = _one_line(chapter.title)
+        if texts and texts[0].rstrip("。.!！?？") == title:
+            texts = texts[1:]  # the spoken chapter lead says the title the line above shows
+        body = _join_sentences(texts)
         sections.append(f"{title}\n{body}" if body else title)
     return "\n\n".join(sections)
 
