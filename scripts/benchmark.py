@@ -46,7 +46,8 @@ STAGES = ("parse", "readings", "synthesis", "assembly", "mastering", "tagging")
 
 def build_once(source: Path, out: Path) -> tuple[float, BuildResult]:
     start = time.perf_counter()
-    result = build_episode(source, load_config(), out)
+    config = load_config()
+    result = build_episode(source, config, out, engine=make_engine("openjtalk", config))
     return time.perf_counter() - start, result
 
 
@@ -73,7 +74,8 @@ def build_peak_rss_mb(source: Path, out: Path) -> float:
     code = (
         "import sys; from pathlib import Path; from yomiage.config import load_config; "
         "from yomiage.episode import build_episode; "
-        "build_episode(Path(sys.argv[1]), load_config(), Path(sys.argv[2]))"
+        "from yomiage.engines import make_engine; c = load_config(); "
+        "build_episode(Path(sys.argv[1]), c, Path(sys.argv[2]), engine=make_engine('openjtalk', c))"
     )
     subprocess.run([sys.executable, "-c", code, str(source), str(out)], check=True)
     # Linux reports KiB: the largest of every process waited for so far, so this

@@ -1,4 +1,4 @@
-"""Every test runs with its own empty user config: no one's ~/.config/yomiage leaks in."""
+"""Every test runs with its own empty user config, and no test reaches the edge service."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+CLOSED_EDGE_URL = "ws://127.0.0.1:9/edge/v1?TrustedClientToken=0"  # port 9: nothing listens
+
 
 @pytest.fixture(autouse=True)
 def _isolated_user_config(
@@ -16,6 +18,10 @@ def _isolated_user_config(
     home = tmp_path_factory.mktemp("config-home")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
     monkeypatch.delenv("YOMIAGE_READINGS", raising=False)
+    # The edge service is never reached from a test: `auto` finds this port closed
+    # at once and speaks with Open JTalk; edge tests point it at their stand-in.
+    monkeypatch.setenv("YOMIAGE_EDGE_WSS_URL", CLOSED_EDGE_URL)
+    monkeypatch.setenv("YOMIAGE_EDGE_VOICES_URL", "http://127.0.0.1:9/voices/list")
 
 
 def user_lexicon() -> Path:

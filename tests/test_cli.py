@@ -58,7 +58,10 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[list[str], str]]:
             "a-folder: is a folder but not an episode folder (no script.yaml)",
         ),
         "utf-16 source": ([str(tmp / "utf16.txt")], "UTF-16 text is not supported"),
-        "out is a file": ([ok, "--out", str(tmp / "a-file")], "cannot create the episode folder"),
+        "out is a file": (
+            [ok, "--out", str(tmp / "a-file"), "--engine", "openjtalk"],
+            "cannot create the episode folder",
+        ),
         "missing source": ([str(tmp / "nope.txt")], "nope.txt: no such file"),
         "empty source": ([str(tmp / "empty.txt")], "empty.txt: the document is empty"),
         "only page chrome": ([str(tmp / "chrome.txt")], "chrome.txt: the document is empty"),

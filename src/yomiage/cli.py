@@ -15,8 +15,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from yomiage import __version__
-from yomiage.config import Config, EngineSettings, SettingError, load_config
-from yomiage.engines import ENGINES, Engine, make_engine
+from yomiage.config import AUTO_ENGINE, Config, EngineSettings, SettingError, load_config
+from yomiage.engines import ENGINES, Engine, choose_engine, engine_voices
 from yomiage.episode import BuildPlan, plan_job, run_job
 from yomiage.errors import ConfigError, OutputError, YomiageError
 from yomiage.feed import publish_feed
@@ -65,7 +65,12 @@ ConfigOption = Annotated[
 ]
 EngineOption = Annotated[
     str | None,
-    typer.Option("--engine", "-e", help=f"Speech engine: {', '.join(ENGINES)}."),
+    typer.Option(
+        "--engine",
+        "-e",
+        help=f"Speech engine: {AUTO_ENGINE} (edge when its service answers, else "
+        f"openjtalk), {', '.join(ENGINES)}.",
+    ),
 ]
 DryRunOption = Annotated[
     bool,
@@ -114,7 +119,7 @@ def build(
         else:
             config = _with_engine(load_config(*_given(config_file)), engine)
             job = prepare_from_source(target, config, out or Path("output"), force=force)
-        _run(job, make_engine(config.engine.name, config), dry_run)
+        _run(job, _engine(config), dry_run)
     except YomiageError as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
@@ -139,7 +144,7 @@ def regen(
     try:
         config = _folder_config(folder, config_file, engine)
         job = prepare_from_folder(folder, config, regen=chapter)
-        _run(job, make_engine(config.engine.name, config), dry_run)
+        _run(job, _engine(config), dry_run)
     except YomiageError as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
@@ -213,6 +218,28 @@ def readings(
         _fail(str(exc))
     if check and guessed:
         raise typer.Exit(1)
+
+
+@app.command()
+def voices(
+    engine: Annotated[
+        str | None, typer.Option("--engine", "-e", help="Only this engine's voices.")
+    ] = None,
+) -> None:
+    """The Japanese voices each engine offers (edge's from its service, else the shipped list)."""
+    names = [engine] if engine else sorted(ENGINES)
+    unknown = [n for n in names if n not in ENGINES]
+    if unknown:
+        _fail(f"unknown engine '{unknown[0]}' (known: {', '.join(sorted(ENGINES))})")
+    try:
+        for name in names:
+            listed, note = engine_voices(name, load_config())
+            if note:
+                err.print(f"[yellow]note[/]: {escape(note)}", highlight=False, soft_wrap=True)
+            for voice in listed:
+                typer.echo(f"{name:<10} {voice.name:<28} {voice.gender:<7} {voice.description}")
+    except YomiageError as exc:
+        _fail(str(exc))
 
 
 @app.command()
@@ -332,6 +359,14 @@ def _with_engine(config: Config, engine: str | None) -> Config:
         return replace(config, engine=EngineSettings(engine, config.engine.workers))
     except SettingError as exc:
         raise ConfigError(f"--engine: {exc}") from None
+
+
+def _engine(config: Config) -> Engine:
+    """The engine to speak with; `auto` says in one line when it falls back to Open JTalk."""
+    engine, note = choose_engine(config.engine.name, config)
+    if note is not None:
+        err.print(f"[yellow]note[/]: {escape(note)}", highlight=False, soft_wrap=True)
+    return engine
 
 
 def _run(job: Job, engine: Engine, dry_run: bool) -> None:

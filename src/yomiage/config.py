@@ -98,10 +98,34 @@ class EngineSettings:
     def __post_init__(self) -> None:
         from yomiage.engines import ENGINES  # here: the engines import this module
 
-        if self.name not in ENGINES:
-            known = ", ".join(sorted(ENGINES))
+        if self.name != AUTO_ENGINE and self.name not in ENGINES:
+            known = ", ".join([AUTO_ENGINE, *sorted(ENGINES)])
             raise SettingError("engine.name", f"unknown engine '{self.name}' (known: {known})")
         _check_range("engine.workers", self.workers, 0, 64)
+
+
+# The engine name that picks edge when its service answers, else Open JTalk.
+AUTO_ENGINE = "auto"
+
+
+@dataclass(frozen=True)
+class EdgeSettings:
+    """Microsoft's neural voices through edge-tts (the voice's speed, pitch, volume: voice.*)."""
+
+    voice: str
+    in_flight: int  # requests at once: concurrent, but under the service's rate limits
+    retries: int  # extra attempts after a failure, with backoff
+    timeout_s: float  # for connecting, and between two messages of an answer
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z]{2,3}-[A-Z]{2}-\w+Neural", self.voice):
+            raise SettingError(
+                "edge.voice",
+                f"edge.voice must be a voice name like ja-JP-NanamiNeural, not {self.voice!r}",
+            )
+        _check_range("edge.in_flight", self.in_flight, 1, 16)
+        _check_range("edge.retries", self.retries, 0, 10)
+        _check_range("edge.timeout_s", self.timeout_s, 1, 120)
 
 
 @dataclass(frozen=True)
@@ -236,6 +260,7 @@ class Config:
     source: SourceSettings
     master: MasterSettings
     publish: PublishSettings
+    edge: EdgeSettings
 
 
 # ---------------------------------------------------------------- loading
@@ -424,6 +449,12 @@ def _build(data: dict[str, Any], base_dir: Path) -> Config:
             channels=data["master"]["channels"],
         ),
         publish=PublishSettings(srt=bool(data["publish"]["srt"])),
+        edge=EdgeSettings(
+            voice=str(data["edge"]["voice"]),
+            in_flight=data["edge"]["in_flight"],
+            retries=data["edge"]["retries"],
+            timeout_s=float(data["edge"]["timeout_s"]),
+        ),
     )
 
 
@@ -464,7 +495,7 @@ def _parse_date(value: object) -> datetime.date | None:
 
 # What an episode folder's settings.yaml records: every setting that still
 # matters once the script exists (script and source settings made the script).
-EPISODE_SECTIONS = ("show", "episode", "engine", "voice", "pauses", "master", "publish")
+EPISODE_SECTIONS = ("show", "episode", "engine", "voice", "edge", "pauses", "master", "publish")
 
 
 def episode_settings_yaml(config: Config) -> str:

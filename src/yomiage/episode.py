@@ -30,7 +30,7 @@ from yomiage.audio import Samples, resample
 from yomiage.cache import SegmentCache, segment_key
 from yomiage.config import Config, PauseSettings, episode_settings_yaml, load_config
 from yomiage.cover import draw_cover, prepare_cover
-from yomiage.engines import Audio, Engine, make_engine
+from yomiage.engines import ENGINES, Audio, Engine, check_reachable, make_engine
 from yomiage.errors import ConfigError, SynthesisError
 from yomiage.files import ensure_folder, replace_file, write_text_atomic
 from yomiage.jobs import (
@@ -248,7 +248,7 @@ def run_job(job: Job, engine: Engine, progress: Progress | None = None) -> Build
     inputs_hash = _inputs_hash(job, utterances, keys, engine)
     if _is_up_to_date(job, inputs_hash):
         assert job.previous is not None
-        _write_records(job, job.previous)
+        _write_records(job, job.previous, engine)
         unchanged = _unchanged_result(job, utterances, engine)
         write_sidecars(folder, unchanged.timeline, job.config)  # if one was deleted
         if not (folder / COVER_FILE).is_file():
@@ -257,6 +257,8 @@ def run_job(job: Job, engine: Engine, progress: Progress | None = None) -> Build
 
     cache = SegmentCache(folder / SEGMENTS_DIR)
     todo = _keys_to_synthesize(job, utterances, keys, cache)
+    if todo:
+        check_reachable(engine)  # an unreachable service: a clear error now, not retries
     if job.regen and job.previous is not None:
         # New takes replace cached ones under the same keys: until the new MP3 is
         # made, the old one must not pass for up to date.
@@ -300,26 +302,33 @@ def run_job(job: Job, engine: Engine, progress: Progress | None = None) -> Build
         staging.unlink(missing_ok=True)
         cover_staging.unlink(missing_ok=True)
     manifest = _manifest(job, engine, utterances, keys, lengths, timeline, report, inputs_hash)
-    _write_records(job, manifest)
+    _write_records(job, manifest, engine)
     cache.prune(keep=set(keys) | _keys_of(job.previous))
     return BuildResult(
         mp3, job.script, timeline, report, engine.name, len(set(keys)), synthesized, False, seconds
     )
 
 
-def _write_records(job: Job, manifest: Manifest) -> None:
+def _write_records(job: Job, manifest: Manifest, engine: Engine) -> None:
     """script.yaml (when built from an article), settings.yaml, then manifest.json.
 
     Each is written only when its content changed: a user's comments in
     settings.yaml survive, and an up-to-date build of a read-only folder works.
+    settings.yaml names the engine that spoke, never `auto`: a rebuild of the
+    folder keeps that engine, so an episode never mixes engines.
     """
     folder, previous = job.folder, job.previous
     if job.script_text is not None and _read_text(folder / SCRIPT_FILE) != job.script_text:
         write_text_atomic(folder / SCRIPT_FILE, job.script_text)
+    config = job.config
+    if engine.name in ENGINES:
+        config = dataclasses.replace(
+            config, engine=dataclasses.replace(config.engine, name=engine.name)
+        )
     settings_path = folder / SETTINGS_FILE
     settings_before = file_sha256(settings_path)
-    if not _settings_hold(settings_path, job.config):
-        write_text_atomic(settings_path, episode_settings_yaml(job.config))
+    if not _settings_hold(settings_path, config):
+        write_text_atomic(settings_path, episode_settings_yaml(config))
     script_sha, settings_sha = file_sha256(folder / SCRIPT_FILE), file_sha256(settings_path)
     if job.script_text is not None:  # built from the article: its own script and settings
         script_edited = settings_edited = False
