@@ -117,7 +117,7 @@ def test_a_failure_midway_keeps_the_finished_segments(standin: EdgeStandIn, tmp_
     source = _article(tmp_path)
     engine = make_engine("edge", config)
     engine.retry_base_s = 0.01  # type: ignore[attr-defined]
-    standin.delay_s = 0.05
+    standin.delay_s = 0.1  # time for the watcher below to see the fifth request
 
     def go_down_after_five_requests() -> None:
         deadline = time.monotonic() + 30
@@ -135,6 +135,24 @@ def test_a_failure_midway_keeps_the_finished_segments(standin: EdgeStandIn, tmp_
     assert cached >= 3  # the probe and the first sentences went through before the failure
     result = build_episode(source, config, tmp_path / "out", engine=make_engine("edge", config))
     assert result.synthesized == result.segments - cached
+
+
+def test_rebuilding_an_edge_episode_offline_is_refused_not_revoiced(
+    standin: EdgeStandIn, tmp_path: Path
+) -> None:
+    source = _article(tmp_path)
+    code, out, err = _build(str(source), "--out", str(tmp_path / "out"))
+    assert code == 0 and "(edge)" in err
+    mp3 = Path(out.strip().splitlines()[-1])
+    before = mp3.read_bytes()
+    standin.stop()  # the network is gone
+    code, _, err = _build(str(source), "--out", str(tmp_path / "out"))
+    assert code == 0 and "up to date" in err  # nothing to say: no service needed
+    source.write_text(ARTICLE + "\n五つ目の文です。\n", encoding="utf-8")
+    code, out, err = _build(str(source), "--out", str(tmp_path / "out"))
+    assert code == 1 and out == ""
+    assert err.strip().splitlines()[-1].startswith("error: cannot reach the edge-tts service")
+    assert mp3.read_bytes() == before  # not re-voiced by Open JTalk
 
 
 def test_voices_lists_the_services_japanese_voices_or_the_shipped_list(

@@ -119,7 +119,7 @@ def build(
         else:
             config = _with_engine(load_config(*_given(config_file)), engine)
             job = prepare_from_source(target, config, out or Path("output"), force=force)
-        _run(job, _engine(config), dry_run)
+        _run(job, _engine(job.config), dry_run)
     except YomiageError as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
@@ -144,7 +144,7 @@ def regen(
     try:
         config = _folder_config(folder, config_file, engine)
         job = prepare_from_folder(folder, config, regen=chapter)
-        _run(job, _engine(config), dry_run)
+        _run(job, _engine(job.config), dry_run)
     except YomiageError as exc:
         _fail(str(exc))
     except KeyboardInterrupt:

@@ -16,7 +16,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from yomiage.config import Config, load_config
+from yomiage.config import AUTO_ENGINE, Config, load_config
 from yomiage.errors import ConfigError, ScriptError, SourceError, YomiageError
 from yomiage.manifest import Manifest, file_sha256, read_manifest
 from yomiage.script import Chapter, Script, build_script
@@ -56,6 +56,7 @@ def prepare_from_source(source: Path, config: Config, out_dir: Path, force: bool
     if previous is not None and previous.source != str(source.resolve()):
         previous = None  # another article's episode: inherit nothing from it
     config = _with_date(config, previous)
+    config = _keep_engine(config, previous)
     script_text = script_to_yaml(script)
     if not force:
         _refuse_to_lose_work(folder, previous, source, script_text, config)
@@ -170,6 +171,17 @@ def _settings_match(folder: Path, config: Config) -> bool:
         return load_config(path) == config
     except ConfigError:
         return False
+
+
+def _keep_engine(config: Config, previous: Manifest | None) -> Config:
+    """`auto` over an existing episode means the engine that spoke it: never a mixed episode,
+    and never an edge episode silently re-voiced by Open JTalk because the network is down."""
+    from yomiage.engines import ENGINES
+
+    if config.engine.name != AUTO_ENGINE or previous is None or previous.engine not in ENGINES:
+        return config
+    engine = dataclasses.replace(config.engine, name=previous.engine)
+    return dataclasses.replace(config, engine=engine)
 
 
 def _with_date(config: Config, previous: Manifest | None) -> Config:

@@ -115,13 +115,13 @@ def japanese_voices(timeout_s: float = 5.0) -> tuple[list[VoiceInfo], bool]:
     """The service's ja-JP voices and True; the shipped list and False when it cannot be reached."""
     try:
         voices = _run_soon(_list_voices(), timeout_s)
-    except _SERVICE_ERRORS:
+        found = [
+            VoiceInfo(v["ShortName"], v["Gender"], v["FriendlyName"])
+            for v in voices
+            if v.get("Locale") == "ja-JP"
+        ]
+    except (*_SERVICE_ERRORS, KeyError, TypeError, AttributeError):  # unreachable, or odd
         return shipped_voices(), False
-    found = [
-        VoiceInfo(v["ShortName"], v["Gender"], v["FriendlyName"])
-        for v in voices
-        if v.get("Locale") == "ja-JP"
-    ]
     return sorted(found, key=lambda v: v.name), True
 
 
@@ -235,7 +235,7 @@ class EdgeEngine:
         runner.start()
         try:
             for _ in texts:
-                result = results.get()
+                result = _next_result(results, runner)
                 if result is None:
                     raise SynthesisError("edge-tts stopped before every text was spoken")
                 if isinstance(result, BaseException):
@@ -396,13 +396,20 @@ class _LoopThread:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._thread = threading.Thread(target=self._main, name="yomiage-edge", daemon=True)
+        self.done = threading.Event()
+        self.failed: BaseException | None = None
 
     def start(self) -> None:
         self._thread.start()
 
     def _main(self) -> None:
-        with contextlib.suppress(asyncio.CancelledError):
-            asyncio.run(self._run())
+        try:
+            with contextlib.suppress(asyncio.CancelledError):
+                asyncio.run(self._run())
+        except BaseException as exc:  # the loop died before reporting: never leave a waiter
+            self.failed = exc
+        finally:
+            self.done.set()
 
     async def _run(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -415,7 +422,19 @@ class _LoopThread:
         if self._loop is not None and self._task is not None:
             with contextlib.suppress(RuntimeError):  # the loop has already closed
                 self._loop.call_soon_threadsafe(self._task.cancel)
-        self._thread.join()
+        self._thread.join(10)  # a daemon thread stuck in a resolver must not hold Ctrl-C
+
+
+def _next_result(
+    results: queue.Queue[tuple[int, Audio] | BaseException | None], runner: _LoopThread
+) -> tuple[int, Audio] | BaseException | None:
+    """The next result; if the loop thread died without one, its error (never a hang)."""
+    while True:
+        try:
+            return results.get(timeout=1.0)
+        except queue.Empty:
+            if runner.done.is_set() and results.empty():
+                return runner.failed or None
 
 
 def _run_soon(awaitable: Awaitable[Any], timeout_s: float) -> Any:
@@ -435,7 +454,11 @@ def _run_soon(awaitable: Awaitable[Any], timeout_s: float) -> Any:
     # A thread of its own, so this works even when the caller runs an event loop.
     thread = threading.Thread(target=main, name="yomiage-edge-once", daemon=True)
     thread.start()
-    thread.join()
+    # A resolver stuck in getaddrinfo (offline, a dead nameserver) outlives wait_for:
+    # asyncio.run waits for its executor. Give up on the thread, not on the caller.
+    thread.join(timeout_s + 1.0)
+    if not outcome:
+        raise TimeoutError(f"no answer in {timeout_s:g} s")
     ok, value = outcome[0]
     if not ok:
         raise value
