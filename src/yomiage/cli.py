@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -107,7 +109,7 @@ def build(
 
     Only sentences whose text or voice changed are synthesized; the MP3's path is printed last.
     """
-    try:
+    with _one_line_errors():
         folder = episode_folder_of(target)
         if folder is not None:
             check_episode_folder(folder)
@@ -120,10 +122,6 @@ def build(
             config = _with_engine(load_config(*_given(config_file)), engine)
             job = prepare_from_source(target, config, out or Path("output"), force=force)
         _run(job, _engine(job.config), dry_run)
-    except YomiageError as exc:
-        _fail(str(exc))
-    except KeyboardInterrupt:
-        _fail("interrupted before synthesis; nothing was changed", code=130)
 
 
 @app.command()
@@ -141,14 +139,10 @@ def regen(
     dry_run: DryRunOption = False,
 ) -> None:
     """Speak chapters of EPISODE_DIR again, even unchanged, and rebuild the MP3 around them."""
-    try:
+    with _one_line_errors():
         config = _folder_config(folder, config_file, engine)
         job = prepare_from_folder(folder, config, regen=chapter)
         _run(job, _engine(job.config), dry_run)
-    except YomiageError as exc:
-        _fail(str(exc))
-    except KeyboardInterrupt:
-        _fail("interrupted before synthesis; nothing was changed", code=130)
 
 
 @app.command()
@@ -431,6 +425,17 @@ def _clock(ms: int) -> str:
     hours, minutes = divmod(minutes, 60)
     seconds = f"{millis // 1000:02d}.{millis % 1000:03d}"
     return f"{hours}:{minutes:02d}:{seconds}" if hours else f"{minutes}:{seconds}"
+
+
+@contextmanager
+def _one_line_errors() -> Iterator[None]:
+    """Our errors as one line and exit 1; Ctrl-C before synthesis as one line and exit 130."""
+    try:
+        yield
+    except YomiageError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        _fail("interrupted before synthesis; nothing was changed", code=130)
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:

@@ -28,11 +28,11 @@ from typing import Protocol
 from yomiage import __version__
 from yomiage.audio import Samples, resample
 from yomiage.cache import SegmentCache, segment_key
-from yomiage.config import Config, PauseSettings, episode_settings_yaml, load_config
+from yomiage.config import Config, PauseSettings, episode_settings_yaml
 from yomiage.cover import draw_cover, prepare_cover
 from yomiage.engines import ENGINES, Audio, Engine, check_reachable, make_engine
-from yomiage.errors import ConfigError, SynthesisError
-from yomiage.files import ensure_folder, replace_file, write_text_atomic
+from yomiage.errors import SynthesisError
+from yomiage.files import ensure_folder, replace_file, write_text_atomic, write_text_if_changed
 from yomiage.jobs import (
     COVER_FILE,
     EPISODE_FILE,
@@ -42,6 +42,7 @@ from yomiage.jobs import (
     Job,
     prepare_from_folder,
     prepare_from_source,
+    settings_hold,
 )
 from yomiage.manifest import (
     ChapterRecord,
@@ -243,6 +244,7 @@ def run_job(job: Job, engine: Engine, progress: Progress | None = None) -> Build
     seconds: dict[str, float] = {}
     folder = ensure_folder(job.folder)
     with _timed(seconds, "readings"):  # the first build looks up English words
+        progress.stage("preparing readings")
         utterances = script_utterances(job.script, speech_for(folder, engine))
     keys = _segment_keys(utterances, engine)
     inputs_hash = _inputs_hash(job, utterances, keys, engine)
@@ -318,8 +320,8 @@ def _write_records(job: Job, manifest: Manifest, engine: Engine) -> None:
     folder keeps that engine, so an episode never mixes engines.
     """
     folder, previous = job.folder, job.previous
-    if job.script_text is not None and _read_text(folder / SCRIPT_FILE) != job.script_text:
-        write_text_atomic(folder / SCRIPT_FILE, job.script_text)
+    if job.script_text is not None:
+        write_text_if_changed(folder / SCRIPT_FILE, job.script_text)
     config = job.config
     if engine.name in ENGINES:
         config = dataclasses.replace(
@@ -327,7 +329,7 @@ def _write_records(job: Job, manifest: Manifest, engine: Engine) -> None:
         )
     settings_path = folder / SETTINGS_FILE
     settings_before = file_sha256(settings_path)
-    if not _settings_hold(settings_path, config):
+    if not settings_hold(settings_path, config):
         write_text_atomic(settings_path, episode_settings_yaml(config))
     script_sha, settings_sha = file_sha256(folder / SCRIPT_FILE), file_sha256(settings_path)
     if job.script_text is not None:  # built from the article: its own script and settings
@@ -351,16 +353,6 @@ def _write_records(job: Job, manifest: Manifest, engine: Engine) -> None:
     )
     if recorded != previous or read_manifest(folder) != recorded:
         write_manifest(folder, recorded)
-
-
-def _settings_hold(path: Path, config: Config) -> bool:
-    """Whether the settings file at `path` gives exactly `config`."""
-    if not path.exists():
-        return False
-    try:
-        return load_config(path) == config
-    except ConfigError:
-        return False
 
 
 def _manifest(
@@ -575,15 +567,7 @@ def write_sidecars(folder: Path, timeline: Timeline, config: Config) -> None:
     else:
         (folder / SRT_FILE).unlink(missing_ok=True)  # from an earlier build: it would go stale
     for name, text in files.items():
-        if _read_text(folder / name) != text:
-            write_text_atomic(folder / name, text)
-
-
-def _read_text(path: Path) -> str | None:
-    try:
-        return path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
+        write_text_if_changed(folder / name, text)
 
 
 @contextmanager

@@ -57,3 +57,17 @@ def replace_file(staging: Path, final: Path) -> None:
         staging.replace(final)
     except OSError as exc:
         raise OutputError(f"{final}: cannot replace the episode ({exc.strerror})") from None
+
+
+def read_text_or_none(path: Path) -> str | None:
+    """A text file's content; None when it is missing or unreadable."""
+    try:
+        return path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def write_text_if_changed(path: Path, text: str) -> None:
+    """Write `path` only when its content differs: unchanged files keep their time stamp."""
+    if read_text_or_none(path) != text:
+        write_text_atomic(path, text)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from yomiage.config import AUTO_ENGINE, Config, load_config
 from yomiage.errors import ConfigError, ScriptError, SourceError, YomiageError
+from yomiage.files import read_text_or_none
 from yomiage.manifest import Manifest, file_sha256, read_manifest
 from yomiage.script import Chapter, Script, build_script
 from yomiage.scriptfile import read_script, script_to_yaml
@@ -134,7 +135,7 @@ def _refuse_to_lose_work(
     folder: Path, previous: Manifest | None, source: Path, script_text: str, config: Config
 ) -> None:
     script_path = folder / SCRIPT_FILE
-    current = _read_text(script_path)
+    current = read_text_or_none(script_path)
     if current is None or (current == script_text and _settings_match(folder, config)):
         return  # a new episode, or nothing of the old one would change
     if previous is None:
@@ -165,8 +166,13 @@ def _refuse_to_lose_work(
 def _settings_match(folder: Path, config: Config) -> bool:
     """Whether the folder's settings.yaml holds exactly these settings (or is absent)."""
     path = folder / SETTINGS_FILE
+    return not path.exists() or settings_hold(path, config)
+
+
+def settings_hold(path: Path, config: Config) -> bool:
+    """Whether the settings file at `path` gives exactly `config` (False when it is absent)."""
     if not path.exists():
-        return True
+        return False
     try:
         return load_config(path) == config
     except ConfigError:
@@ -203,10 +209,3 @@ def slugify(name: str) -> str:
     """A folder name that is safe everywhere; Japanese letters are kept."""
     slug = re.sub(r"[^\w\-]+", "-", name, flags=re.UNICODE).strip("-_.")
     return slug[:80] or "episode"
-
-
-def _read_text(path: Path) -> str | None:
-    try:
-        return path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None

@@ -41,7 +41,6 @@ def choose_engine(name: str, config: Config) -> tuple[Engine, str | None]:
         edge = _edge(config)
         problem = edge_problem(edge)
         if problem is None:
-            edge.answered = True  # type: ignore[attr-defined]  # check_reachable need not ask again
             return edge, None
         note = f"{problem}: speaking with Open JTalk (offline) for the whole episode"
         return OpenJTalkEngine.from_config(config), note
@@ -85,8 +84,6 @@ def engine_voices(name: str, config: Config) -> tuple[list[VoiceInfo], str | Non
 
 def check_reachable(engine: Engine) -> None:
     """Before synthesis with edge: a clear error within seconds when its service is down."""
-    if getattr(engine, "answered", False):
-        return
     if engine.name == "edge" and (problem := edge_problem(engine)) is not None:
         raise SynthesisError(f"{problem}; to build offline, use --engine openjtalk")
 

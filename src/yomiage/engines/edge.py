@@ -169,6 +169,7 @@ class _PieceFailed(Exception):
 class EdgeEngine:
     name = "edge"
     spells_latin = False  # the neural voices read English words themselves
+    _answered = False  # the service spoke for probe() once: no need to ask again
 
     # Backoff before retry n (0-based): base * 2**n, +-25 %, at most max_delay_s.
     retry_base_s = 0.5
@@ -217,11 +218,18 @@ class EdgeEngine:
         )
 
     def probe(self, timeout_s: float = 3.0) -> str | None:
-        """None when the service speaks a tiny text within `timeout_s`, else why not."""
+        """None when the service speaks a tiny text within `timeout_s`, else why not.
+
+        Once it has answered, it is not asked again: `auto` probes, then the
+        check before synthesis would otherwise send a second request.
+        """
+        if self._answered:
+            return None
         try:
             _run_soon(self._request("あ", timeout_s), timeout_s)
         except _SERVICE_ERRORS as exc:
             return f"cannot reach the edge-tts service ({_describe(exc)})"
+        self._answered = True
         return None
 
     # -- synthesis --------------------------------------------------------------------
