@@ -31,7 +31,9 @@ from yomiage.plaintext import (
 )
 
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
-BINARY_CONTROL_SHARE = 0.05  # more control bytes than this in the first 8 KiB: not text
+BINARY_CONTROL_SHARE = 0.05  # more control bytes than this in the file: not text
+# Tab, newlines, form feed and ESC occur in real text files; other C0 controls and DEL do not.
+_CONTROL_BYTES = bytes(b for b in range(0x20) if b not in b"\t\n\r\f\x1b") + b"\x7f"
 # For a legacy encoding to count as Japanese: shares among the non-ASCII characters.
 MIN_JAPANESE_SHARE = 0.5  # kana, kanji, Japanese punctuation and full-width forms
 MIN_KANA_SHARE = 0.05  # hiragana and katakana alone
@@ -121,14 +123,12 @@ def decode_source(data: bytes, name: str) -> str:
 
 
 def _looks_binary(data: bytes) -> bool:
-    sample = data[:8192]
-    if b"\x00" in sample:
+    """One rule for the whole file: a NUL anywhere, or too many control bytes, is not
+    text (a NUL after the first few KiB would otherwise reach the transcript)."""
+    if b"\x00" in data:
         return True
-    # Tab, newlines, form feed and ESC occur in real text files; other C0 controls do not.
-    controls = sum(
-        1 for byte in sample if (byte < 0x20 and byte not in b"\t\n\r\f\x1b") or byte == 0x7F
-    )
-    return bool(sample) and controls / len(sample) > BINARY_CONTROL_SHARE
+    controls = len(data) - len(data.translate(None, _CONTROL_BYTES))
+    return bool(data) and controls / len(data) > BINARY_CONTROL_SHARE
 
 
 def _decode_japanese(data: bytes, encoding: str) -> str | None:
