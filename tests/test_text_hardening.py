@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from yomiage.audio import Audio, resample
 from yomiage.errors import SourceError
 from yomiage.source import read_source
 
@@ -26,3 +28,32 @@ def test_control_bytes_late_in_a_file_are_binary(tmp_path: Path) -> None:
     path.write_bytes(("本文です。\n" * 1000).encode() + bytes(range(1, 9)) * 4000)
     with pytest.raises(SourceError, match="looks like a binary file"):
         read_source(path)
+
+
+# ---------------------------------------------------------------- resampling
+
+
+def _alias_db(source_rate: int, target_rate: int, tone_hz: float) -> float:
+    """Level of everything the resampler left at `target_rate` from a tone above its
+    Nyquist frequency, in dB relative to the tone (a perfect filter leaves nothing)."""
+    seconds = 1.0
+    t = np.arange(int(source_rate * seconds)) / source_rate
+    tone = (0.5 * np.sin(2 * np.pi * tone_hz * t)).astype(np.float32)
+    out = resample(Audio(tone, source_rate), target_rate).samples.astype(np.float64)
+    middle = out[len(out) // 4 : -len(out) // 4]  # away from the filter's edges
+    return float(20 * np.log10(np.sqrt(np.mean(middle**2)) / (0.5 / np.sqrt(2)) + 1e-20))
+
+
+def test_resampling_48k_to_44k1_leaves_no_audible_alias() -> None:
+    level = _alias_db(48_000, 44_100, 23_000.0)  # 23 kHz: above 44.1 kHz's Nyquist (22.05)
+    assert level < -100, f"alias at {level:.1f} dB"
+
+
+def test_resampling_keeps_a_tone_in_band() -> None:
+    rate = 24_000
+    t = np.arange(rate) / rate
+    tone = (0.5 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)
+    out = resample(Audio(tone, rate), 44_100)
+    assert out.rate == 44_100 and abs(len(out.samples) - 44_100) <= 1
+    middle = out.samples[11_025:-11_025].astype(np.float64)
+    assert abs(np.sqrt(np.mean(middle**2)) - 0.5 / np.sqrt(2)) < 0.005
