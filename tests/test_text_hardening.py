@@ -57,3 +57,36 @@ def test_resampling_keeps_a_tone_in_band() -> None:
     assert out.rate == 44_100 and abs(len(out.samples) - 44_100) <= 1
     middle = out.samples[11_025:-11_025].astype(np.float64)
     assert abs(np.sqrt(np.mean(middle**2)) - 0.5 / np.sqrt(2)) < 0.005
+
+
+# ---------------------------------------------------------------- normaliser
+
+SAID = {
+    # written: (normalised text, what Open JTalk must say in it)
+    "東京〜大阪": ("東京から大阪", "トーキョーカラオーサカ"),
+    "月曜～金曜の営業": ("月曜から金曜の営業", "ゲツヨーカラキンヨー"),
+    "5/10に開催": ("5月10日に開催", "ゴガツトーカニカイサイ"),
+    "12/25(水)のクリスマス": ("12月25日 水曜日のクリスマス", "ジューニガツニジューゴニチ"),
+    "第3-4章": ("第3から4章", "ダイサンカラヨンショー"),
+    "3-4人で": ("3から4人で", "サンカラヨニンデ"),
+    "1/2の確率": ("2分の1の確率", "ニブンノイチノカクリツ"),
+}
+UNCHANGED = ["03-1234-5678", "〒123-4567", "ありがとう〜", "〜について", "GPT-4", "v1/2"]
+
+
+@pytest.mark.parametrize("written", list(SAID))
+def test_the_normaliser_says_ranges_and_dates(written: str) -> None:
+    import pyopenjtalk
+
+    from yomiage.speech.normalize import normalize
+
+    text, kana = SAID[written]
+    assert normalize(written) == text
+    assert kana in pyopenjtalk.g2p(text, kana=True)
+
+
+@pytest.mark.parametrize("written", UNCHANGED)
+def test_the_normaliser_leaves_numbers_that_are_no_range_or_date(written: str) -> None:
+    from yomiage.speech.normalize import normalize
+
+    assert "から" not in normalize(written) and "月" not in normalize(written)
