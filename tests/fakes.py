@@ -40,7 +40,7 @@ class FakeEngine:
     def synthesize(self, texts: Sequence[str]) -> Iterator[tuple[int, Audio]]:
         for index, text in enumerate(texts):
             if self.fail_after is not None and len(self.calls) >= self.fail_after:
-                raise SynthesisError(f"fake engine failed on 「{text[:20]}」")
+                raise SynthesisError(f"fake engine failed on 「{text[:20]}」", index)
             self.calls.append(text)
             samples = (
                 np.zeros(0, np.float32) if text in self.silent else speechlike(text, self.rate)

@@ -90,3 +90,68 @@ def test_the_normaliser_leaves_numbers_that_are_no_range_or_date(written: str) -
     from yomiage.speech.normalize import normalize
 
     assert "から" not in normalize(written) and "月" not in normalize(written)
+
+
+# ---------------------------------------------------------------- long sentences
+
+UNBROKEN = ("今日は東京で新しい技術の発表会が開かれて多くの人が集まった" * 300)[:8000]
+
+
+def test_a_long_sentence_without_punctuation_is_cut_at_phrases() -> None:
+    import pyopenjtalk
+
+    from yomiage.speech.split import MAX_CLAUSE_CHARS, split_sentences
+
+    with pytest.raises(RuntimeError, match="too long"):
+        pyopenjtalk.run_frontend(UNBROKEN)  # what the engine was given before
+    pieces = split_sentences(UNBROKEN)
+    assert "".join(pieces) == UNBROKEN  # nothing lost, nothing added
+    assert max(map(len, pieces)) <= MAX_CLAUSE_CHARS
+    # Every cut falls between Open JTalk's own words, never inside one.
+    words = [node["string"] for node in pyopenjtalk.run_frontend(UNBROKEN[:3000])]
+    word_ends = {sum(map(len, words[: i + 1])) for i in range(len(words))}
+    offset = 0
+    for piece in pieces[:-1]:
+        offset += len(piece)
+        if offset <= 3000:
+            assert offset in word_ends, piece[-5:]
+
+
+def test_a_long_run_of_latin_letters_is_cut_at_spaces_or_hard() -> None:
+    from yomiage.speech.split import MAX_CLAUSE_CHARS, split_sentences
+
+    words = " ".join(["pronunciation"] * 200)
+    assert max(map(len, split_sentences(words))) <= MAX_CLAUSE_CHARS
+    assert all(p.endswith("pronunciation") for p in split_sentences(words))
+    assert max(map(len, split_sentences("x" * 1000))) <= MAX_CLAUSE_CHARS
+
+
+def test_an_engine_failure_names_the_chapter_and_the_sentence(tmp_path: Path) -> None:
+    from fakes import FakeEngine
+
+    from yomiage.config import load_config
+    from yomiage.episode import build_episode
+    from yomiage.errors import SynthesisError
+
+    source = tmp_path / "article.md"
+    source.write_text("# 記事\n\n## 一章\n\n一つ目。\n\n## 二章\n\n四つ目。五つ目。\n", "utf-8")
+    order = FakeEngine()
+    build_episode(source, load_config(), tmp_path / "first", engine=order)
+    failing = FakeEngine(fail_after=order.calls.index("五つ目。"))
+    with pytest.raises(SynthesisError) as error:
+        build_episode(source, load_config(), tmp_path / "out", engine=failing)
+    message = str(error.value)
+    # Chapter 1 is the intro; paragraph 1 of a chapter is its spoken title.
+    assert message.startswith("chapter 3 「二章」, paragraph 2, sentence 2: ")
+    assert message.endswith("fake engine failed on 「五つ目。」")
+
+
+def test_open_jtalk_says_which_text_it_failed_on() -> None:
+    from yomiage.config import load_config
+    from yomiage.engines.openjtalk import OpenJTalkEngine
+    from yomiage.errors import SynthesisError
+
+    engine = OpenJTalkEngine(load_config().voice, workers=1)
+    with pytest.raises(SynthesisError, match="too long") as error:
+        list(engine.synthesize(["短い文です。", "あ", UNBROKEN]))
+    assert error.value.position == 2

@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -522,18 +522,39 @@ def synthesize(
         total=len(utterances), cached=len(utterances) - sum(map(len, missing.values()))
     )
     groups = list(missing.values())
-    for position, spoken in engine.synthesize([utterances[group[0]].said for group in groups]):
-        # Resampled here, while the engine's workers are busy, and cached at the master rate.
-        audio = resample(spoken, MASTER_RATE)
-        group = groups[position]
-        cache.put(keys[group[0]], audio)
-        for index in group:
-            audios[index] = audio
-            progress.segment_done(script.chapters[utterances[index].chapter].title)
+    try:
+        for position, spoken in engine.synthesize([utterances[g[0]].said for g in groups]):
+            # Resampled here, while the engine's workers are busy, and cached at the master rate.
+            audio = resample(spoken, MASTER_RATE)
+            group = groups[position]
+            cache.put(keys[group[0]], audio)
+            for index in group:
+                audios[index] = audio
+                progress.segment_done(script.chapters[utterances[index].chapter].title)
+    except SynthesisError as exc:
+        if exc.position is None or not 0 <= exc.position < len(groups):
+            raise
+        place = sentence_place(script, utterances, groups[exc.position][0])
+        raise SynthesisError(f"{place}: {exc}", exc.position) from exc
     finished = [audio for audio in audios if audio is not None]
     if len(finished) != len(audios):
         raise SynthesisError(f"the {engine.name} engine returned no audio for some sentences")
     return finished, len(groups)
+
+
+def sentence_place(script: Script, utterances: Sequence[Utterance], index: int) -> str:
+    """Where utterances[index] stands: chapter N 「title」, paragraph P, sentence S."""
+    utterance = utterances[index]
+    sentence = 1 + sum(
+        1
+        for other in utterances[:index]
+        if (other.chapter, other.paragraph) == (utterance.chapter, utterance.paragraph)
+    )
+    chapter = script.chapters[utterance.chapter]
+    return (
+        f"chapter {utterance.chapter + 1} 「{chapter.title}」, "
+        f"paragraph {utterance.paragraph + 1}, sentence {sentence}"
+    )
 
 
 def episode_tags(

@@ -283,14 +283,16 @@ class EdgeEngine:
             times = "attempt" if failed.attempts == 1 else "attempts"
             raise SynthesisError(
                 f"edge-tts failed on 「{_excerpt(text)}」 after {failed.attempts} {times}"
-                f" ({_describe(failed.error)})"
+                f" ({_describe(failed.error)})",
+                index,
             ) from failed.error
         finally:
             await _cancel_all(tasks)
         try:
             samples = await asyncio.to_thread(_decode, mp3s)
         except AudioError as exc:
-            raise SynthesisError(f"edge-tts audio for 「{_excerpt(text)}」: {exc}") from exc
+            message = f"edge-tts audio for 「{_excerpt(text)}」: {exc}"
+            raise SynthesisError(message, index) from exc
         return index, Audio(samples, RATE)
 
     async def _piece_mp3(self, piece: str, semaphore: asyncio.Semaphore) -> bytes:

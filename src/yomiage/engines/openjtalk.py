@@ -81,7 +81,7 @@ class OpenJTalkEngine:
         ]
         if self.workers <= 1 or len(requests) <= 2:
             for index, request in enumerate(requests):
-                yield index, _audio_of(request, partial(_speak, request))
+                yield index, _audio_of(request, partial(_speak, request), index)
             return
         yield from self._synthesize_in_pool(requests)
 
@@ -106,7 +106,7 @@ class OpenJTalkEngine:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     index = pending.pop(future)
-                    yield index, _audio_of(requests[index], future.result)
+                    yield index, _audio_of(requests[index], future.result, index)
                     for next_index, request in queue:
                         pending[pool.submit(_speak, request)] = next_index
                         break
@@ -136,14 +136,17 @@ def _process_context() -> BaseContext:
     return get_context("spawn")
 
 
-def _audio_of(request: _Request, produce: Callable[[], tuple[Samples, int]]) -> Audio:
+def _audio_of(
+    request: _Request, produce: Callable[[], tuple[Samples, int]], position: int
+) -> Audio:
     """Call `produce` and turn any engine failure into a SynthesisError naming the text."""
     try:
         samples, rate = produce()
     except BrokenProcessPool as exc:
         raise SynthesisError(f"Open JTalk worker process died ({exc})") from exc
     except Exception as exc:  # pyopenjtalk raises plain RuntimeError/ValueError
-        raise SynthesisError(f"Open JTalk failed on 「{request.text[:40]}」: {exc}") from exc
+        message = f"Open JTalk failed on 「{request.text[:40]}」: {exc}"
+        raise SynthesisError(message, position) from exc
     # Text Open JTalk cannot pronounce (a stray symbol) comes back empty: that
     # is silence to skip, not a failure.
     return Audio(samples=samples, rate=rate)
