@@ -155,3 +155,55 @@ def test_open_jtalk_says_which_text_it_failed_on() -> None:
     with pytest.raises(SynthesisError, match="too long") as error:
         list(engine.synthesize(["短い文です。", "あ", UNBROKEN]))
     assert error.value.position == 2
+
+
+# ---------------------------------------------------------------- unpronounceable text
+
+PRONOUNCEABLE = {
+    "한국어 텍스트입니다.": False,
+    "😀😀🎉": False,
+    "Привет": False,
+    "々ー": False,
+    "本文です。": True,
+    "abc": True,
+    "123": True,
+}
+
+
+@pytest.mark.parametrize("text", list(PRONOUNCEABLE))
+def test_what_counts_as_pronounceable_is_what_open_jtalk_says(text: str) -> None:
+    import pyopenjtalk
+
+    from yomiage.speech.split import is_speakable
+
+    assert bool(pyopenjtalk.g2p(text)) is PRONOUNCEABLE[text]
+    assert is_speakable(text) is PRONOUNCEABLE[text]
+
+
+@pytest.mark.parametrize(
+    "section", ["## 한국어\n\n한국어 텍스트입니다.\n", "## 😀\n\n😀😀🎉\n"], ids=["korean", "emoji"]
+)
+def test_a_chapter_with_nothing_to_pronounce_is_refused_before_synthesis(
+    tmp_path: Path, section: str
+) -> None:
+    from fakes import FakeEngine
+
+    from yomiage.config import load_config
+    from yomiage.episode import build_episode
+    from yomiage.errors import ScriptError
+
+    source = tmp_path / "article.md"
+    body = "今日は晴れです。明日も晴れです。" * 3
+    source.write_text(f"# 記事\n\n## はじめに\n\n{body}\n\n{section}", encoding="utf-8")
+    engine = FakeEngine()
+    with pytest.raises(ScriptError, match=r"^chapter 3 「.+」 has nothing Open JTalk can pronounce"):
+        build_episode(source, load_config(), tmp_path / "out", engine=engine)
+    assert engine.calls == []  # decided before anything was spoken
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("*.mp3"))
+
+
+def test_a_document_mostly_in_another_script_is_refused(tmp_path: Path) -> None:
+    source = tmp_path / "korean.md"
+    source.write_text("# 記事\n\n## 本文\n\n" + "한국어 텍스트입니다. " * 20 + "\n", "utf-8")
+    with pytest.raises(SourceError, match=r"korean\.md: only \d+% of the text can be pronounced"):
+        read_source(source)

@@ -31,7 +31,7 @@ from yomiage.cache import SegmentCache, segment_key
 from yomiage.config import Config, PauseSettings, episode_settings_yaml
 from yomiage.cover import draw_cover, prepare_cover
 from yomiage.engines import ENGINES, Audio, Engine, check_reachable, make_engine
-from yomiage.errors import SynthesisError
+from yomiage.errors import ScriptError, SynthesisError
 from yomiage.files import ensure_folder, replace_file, write_text_atomic, write_text_if_changed
 from yomiage.jobs import (
     COVER_FILE,
@@ -481,11 +481,26 @@ def script_utterances(script: Script, speech: Speech | None = None) -> list[Utte
     if speech is None:
         return written
     spoken = speech.spoken([u.text for u in written])
-    return [
+    utterances = [
         dataclasses.replace(u, spoken=s)
         for u, s in zip(written, spoken, strict=True)
         if is_speakable(s)  # a sentence that was only a mark or a link reference
     ]
+    _refuse_silent_chapters(script, utterances)
+    return utterances
+
+
+def _refuse_silent_chapters(script: Script, utterances: Sequence[Utterance]) -> None:
+    """A chapter with nothing to pronounce would be missing from the MP3 while the
+    intro announces it: refused, before anything is synthesized."""
+    spoken = {u.chapter for u in utterances}
+    for index, chapter in enumerate(script.chapters):
+        if index not in spoken:
+            raise ScriptError(
+                f"chapter {index + 1} 「{chapter.title}」 has nothing Open JTalk can pronounce"
+                " (only Hangul, emoji or other scripts it has no reading for);"
+                " write it in Japanese or remove it"
+            )
 
 
 def speech_for(folder: Path, engine: Engine, save: bool = True) -> Speech:

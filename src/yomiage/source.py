@@ -29,6 +29,7 @@ from yomiage.plaintext import (
     plain_blocks,
     reads_as_prose,
 )
+from yomiage.speech.split import speakable_share
 
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
 BINARY_CONTROL_SHARE = 0.05  # more control bytes than this in the file: not text
@@ -37,6 +38,7 @@ _CONTROL_BYTES = bytes(b for b in range(0x20) if b not in b"\t\n\r\f\x1b") + b"\
 # For a legacy encoding to count as Japanese: shares among the non-ASCII characters.
 MIN_JAPANESE_SHARE = 0.5  # kana, kanji, Japanese punctuation and full-width forms
 MIN_KANA_SHARE = 0.05  # hiragana and katakana alone
+MIN_SPEAKABLE_SHARE = 0.5  # of a body's letters and emoji: less, and the episode is mostly silence
 _JAPANESE = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff01-\uff60]")
 _KANA = re.compile(r"[\u3041-\u30ff]")
 # Tried after UTF-8, in order: Windows' Shift_JIS, then EUC-JP (older Unix and blog exports).
@@ -98,7 +100,21 @@ def parse_text(
     sections = _sections(_drop_related(blocks))
     if not sections:
         raise SourceError(f"{name}: only a title, no text to read aloud")
+    _refuse_unpronounceable(sections, name)
     return Document(title=title, sections=sections)
+
+
+def _refuse_unpronounceable(sections: Sequence[Section], name: str) -> None:
+    """Text in scripts Open JTalk cannot say (Hangul, Cyrillic, emoji) comes out as
+    silence: a document made mostly of it would be an episode of announced chapters
+    with nothing in them."""
+    body = "\n".join(p for section in sections for p in section.paragraphs)
+    share = speakable_share(body)
+    if share < MIN_SPEAKABLE_SHARE:
+        raise SourceError(
+            f"{name}: only {share:.0%} of the text can be pronounced (Japanese, Latin"
+            " letters, digits); the rest (such as Hangul, Cyrillic or emoji) would be silence"
+        )
 
 
 def decode_source(data: bytes, name: str) -> str:

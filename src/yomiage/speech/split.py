@@ -59,6 +59,19 @@ def is_speakable(text: str) -> bool:
     return _SPEAKABLE.search(unicodedata.normalize("NFKC", text)) is not None
 
 
+def speakable_share(text: str) -> float:
+    """The share of `text`'s letters, digits and emoji that Open JTalk can pronounce
+    (1.0 for text with none of them: punctuation alone is not a script it lacks)."""
+    content = [c for c in unicodedata.normalize("NFKC", text) if _is_content(c)]
+    if not content:
+        return 1.0
+    return sum(1 for c in content if _SPEAKABLE.match(c)) / len(content)
+
+
+def _is_content(char: str) -> bool:
+    return unicodedata.category(char)[0] in "LN" or unicodedata.category(char) == "So"
+
+
 def _cut_long(sentence: str, max_chars: int) -> list[str]:
     """Cut an over-long sentence at 、 into pieces of at most `max_chars` where it can;
     a clause longer than MAX_CLAUSE_CHARS at phrase boundaries or spaces, and only
