@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -196,7 +198,9 @@ def test_a_chapter_with_nothing_to_pronounce_is_refused_before_synthesis(
     body = "今日は晴れです。明日も晴れです。" * 3
     source.write_text(f"# 記事\n\n## はじめに\n\n{body}\n\n{section}", encoding="utf-8")
     engine = FakeEngine()
-    with pytest.raises(ScriptError, match=r"^chapter 3 「.+」 has nothing Open JTalk can pronounce"):
+    with pytest.raises(
+        ScriptError, match=r"^chapter 3 「.+」 has nothing Open JTalk can pronounce"
+    ):
         build_episode(source, load_config(), tmp_path / "out", engine=engine)
     assert engine.calls == []  # decided before anything was spoken
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("*.mp3"))
@@ -207,3 +211,43 @@ def test_a_document_mostly_in_another_script_is_refused(tmp_path: Path) -> None:
     source.write_text("# 記事\n\n## 本文\n\n" + "한국어 텍스트입니다. " * 20 + "\n", "utf-8")
     with pytest.raises(SourceError, match=r"korean\.md: only \d+% of the text can be pronounced"):
         read_source(source)
+
+
+# ---------------------------------------------------------------- line breaks
+
+PREFIXED = "はお客様のためにご当地グルメを紹介しますのでぜひ来てください"
+
+
+def _splits_a_prefix(lines: Sequence[str]) -> bool:
+    """A line ending in お or ご with the noun on the next line: お|客様, ご|当地."""
+    return any(a.endswith(("お", "ご")) and b[:1] in "客当" for a, b in itertools.pairwise(lines))
+
+
+@pytest.mark.parametrize("lead", range(15, 32))
+def test_transcript_lines_keep_honorific_prefixes_with_their_nouns(lead: int) -> None:
+    from yomiage.publish import break_lines
+
+    lines = break_lines("あ" * lead + PREFIXED)
+    assert "".join(lines) == "あ" * lead + PREFIXED
+    assert not _splits_a_prefix(lines), lines
+
+
+@pytest.mark.parametrize(
+    "title", ["ようこそお客様ご当地ラーメン大集合スペシャル", "本日のお客様ご当地自慢大会の記録"]
+)
+def test_cover_lines_keep_honorific_prefixes_with_their_nouns(title: str) -> None:
+    from yomiage.cover import layout_cover
+
+    layout = layout_cover("よみあげラジオ", title)
+    assert layout.title is not None
+    assert not _splits_a_prefix(layout.title.lines), layout.title.lines
+
+
+def test_one_kinsoku_table_for_transcripts_and_covers() -> None:
+    from yomiage import cover, publish, writing
+
+    for module in (cover, publish):
+        assert module.NO_LINE_START is writing.NO_LINE_START
+        assert module.NO_LINE_END is writing.NO_LINE_END
+    # the marks the two tables had each lost
+    assert set("℃°‰―〟ㇰㇿ") <= writing.NO_LINE_START
