@@ -251,3 +251,17 @@ def test_one_kinsoku_table_for_transcripts_and_covers() -> None:
         assert module.NO_LINE_END is writing.NO_LINE_END
     # the marks the two tables had each lost
     assert set("℃°‰―〟ㇰㇿ") <= writing.NO_LINE_START
+
+
+# ---------------------------------------------------------------- the font
+
+
+def test_the_cover_font_ships_with_yomiage_and_its_licence() -> None:
+    import yomiage
+    from yomiage.cover import font_path
+
+    path = font_path()
+    assert path.parent.parent.parent == Path(yomiage.__file__).parent  # yomiage/data/fonts
+    assert (path.parent / "IPA_Font_License_Agreement_v1.0.txt").is_file()
+    pyproject = Path(__file__).parent.parent / "pyproject.toml"
+    assert "matplotlib" not in pyproject.read_text("utf-8")  # no plotting library for a font

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import importlib.metadata
 import io
 import math
 import re
@@ -47,8 +46,10 @@ WHITE = (255, 255, 255)
 _FORMATS = ("JPEG", "PNG")
 _TURNED = {5, 6, 7, 8}  # EXIF orientations that swap width and height
 
-FONT_DIST = "matplotlib-fontja"
-FONT_FILE = "matplotlib_fontja/fonts/ipaexg.ttf"
+# IPAex Gothic 00401, shipped in the package with its licence (IPA Font License v1.0,
+# which allows redistribution): a 6 MB file, where matplotlib-fontja brought all of
+# matplotlib for it. The same bytes as Debian's fonts-ipaexfont-gothic 00401-5.
+FONT_FILE = Path(__file__).parent / "data" / "fonts" / "ipaexg.ttf"
 
 
 class _Unusable(Exception):
@@ -630,18 +631,12 @@ def _with_ellipsis(tokens: Sequence[str]) -> str:
 
 
 def font_path() -> Path:
-    """IPAex Gothic from the matplotlib-fontja distribution, found without importing it."""
-    try:
-        located = importlib.metadata.distribution(FONT_DIST).locate_file(FONT_FILE)
-    except importlib.metadata.PackageNotFoundError:
-        located = None
-    path = Path(str(located)) if located is not None else None
-    if path is None or not path.is_file():
+    """IPAex Gothic, from yomiage's own package data."""
+    if not FONT_FILE.is_file():
         raise YomiageError(
-            f"cannot draw a cover: the Japanese font {FONT_FILE} is missing"
-            f" (reinstall {FONT_DIST}: pip install {FONT_DIST})"
+            f"cannot draw a cover: the Japanese font {FONT_FILE} is missing (reinstall yomiage)"
         )
-    return path
+    return FONT_FILE
 
 
 @functools.lru_cache(maxsize=64)
