@@ -265,3 +265,43 @@ def test_the_cover_font_ships_with_yomiage_and_its_licence() -> None:
     assert (path.parent / "IPA_Font_License_Agreement_v1.0.txt").is_file()
     pyproject = Path(__file__).parent.parent / "pyproject.toml"
     assert "matplotlib" not in pyproject.read_text("utf-8")  # no plotting library for a font
+
+
+# ---------------------------------------------------------------- Markdown
+
+
+def _markdown_paragraphs(text: str) -> list[str]:
+    from yomiage.source import parse_text
+
+    document = parse_text(text, markdown=True, name="deep.md")
+    return [p for section in document.sections for p in section.paragraphs]
+
+
+def test_a_list_15_deep_keeps_every_item() -> None:
+    items = "\n".join("  " * depth + f"- 項目{depth}です" for depth in range(15))
+    spoken = "\n".join(_markdown_paragraphs(f"# 題\n\n本文です。\n\n{items}\n"))
+    assert [f"項目{depth}です" in spoken for depth in range(15)] == [True] * 15
+
+
+def test_quotes_20_deep_keep_every_line() -> None:
+    quotes = "\n".join(">" * (depth + 1) + f" 引用{depth}です。" for depth in range(20))
+    spoken = "\n".join(_markdown_paragraphs(f"# 題\n\n本文です。\n\n{quotes}\n"))
+    assert [f"引用{depth}です" in spoken for depth in range(20)] == [True] * 20
+
+
+def test_nesting_too_deep_to_read_is_refused_with_its_line() -> None:
+    from yomiage.source import parse_text
+
+    text = "# 題\n\n本文です。\n\n" + ">" * 300 + " 深すぎる引用。\n"
+    with pytest.raises(SourceError, match=r"^deep\.md:5: lists or quotes nested too deep"):
+        parse_text(text, markdown=True, name="deep.md")
+
+
+def test_a_footnote_with_a_second_paragraph_is_read_whole() -> None:
+    text = "# 題\n\n本文です[^1]。\n\n[^1]: 注釈の一段落目。\n\n    注釈の二段落目。\n"
+    assert _markdown_paragraphs(text) == ["本文です。", "注釈の一段落目。", "注釈の二段落目。"]
+
+
+def test_math_and_prices_in_one_paragraph() -> None:
+    text = "# 題\n\n式$x^2$は$5と$10の差です。\n\n$$\nE = mc^2\n$$\n\n- [x] 済み\n"
+    assert _markdown_paragraphs(text) == ["式は$5と$10の差です。", "済み"]
