@@ -305,3 +305,8 @@ def test_a_footnote_with_a_second_paragraph_is_read_whole() -> None:
 def test_math_and_prices_in_one_paragraph() -> None:
     text = "# 題\n\n式$x^2$は$5と$10の差です。\n\n$$\nE = mc^2\n$$\n\n- [x] 済み\n"
     assert _markdown_paragraphs(text) == ["式は$5と$10の差です。", "済み"]
+
+
+def test_a_footnote_no_mark_points_to_is_still_read() -> None:
+    text = "# 題\n\n本文です。\n\n[^1]: 参照されない注釈。\n\n後の段落。\n"
+    assert _markdown_paragraphs(text) == ["本文です。", "参照されない注釈。", "後の段落。"]

@@ -3,7 +3,7 @@ parsed by markdown-it itself and mdit-py-plugins: tables, ~~, task lists, alerts
 autolinks, footnotes, $math$ and YAML front matter.
 
 Only what a reader would say survives: headings, paragraphs, list items (one line
-each), table rows (cells joined with 、), quoted text and footnotes (at the end).
+each), table rows (cells joined with 、), quoted text and footnotes (where written).
 Code, math, HTML, images and rules are never read; links keep their text and bare
 URLs go (plaintext.tidy). Lists and quotes nest as deep as MAX_NESTING allows;
 deeper than that is refused with the line, never silently dropped.
@@ -90,6 +90,9 @@ def _parser(front_matter: bool = True) -> MarkdownIt:
     parser.options["tasklists"] = True  # "- [ ] 項目": the box is markup, not text
     parser.options["alerts"] = True  # "> [!NOTE]"
     parser.use(gfm_autolink_plugin).use(footnote_plugin, inline=False)
+    # Notes are read where they are written, referenced or not: the tail rule would
+    # move them to the end and drop the ones no mark points to.
+    parser.disable("footnote_tail")
     # $a^2$ and $$ blocks are math; "$5と$10" is two prices (math never follows a space
     # or ends before a digit), and a blank line ends a $$ block left open.
     parser.use(
