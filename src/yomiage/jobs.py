@@ -105,7 +105,8 @@ def find_chapter(script: Script, listed: Sequence[str], reference: str, folder: 
     """The chapter `reference` names: its number in `listed` (ids, from 1) or its id."""
     by_id = {chapter.id: chapter for chapter in script.chapters}
     chosen = reference
-    if reference.isdigit() and 1 <= int(reference) <= len(listed):
+    # ASCII digits only: str.isdigit() is also true of ² and ①, which int() refuses.
+    if reference.isascii() and reference.isdigit() and 1 <= int(reference) <= len(listed):
         chosen = listed[int(reference) - 1]
     if chosen in by_id:
         return by_id[chosen]
