@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
+import numpy as np
+import pytest
 from fakes import FakeEngine
 from typer.testing import CliRunner
 
@@ -21,6 +24,7 @@ from yomiage.episode import (
     BuildResult,
     build_episode,
 )
+from yomiage.ffmpeg import Mp3Encoder, ffmpeg_exe
 
 runner = CliRunner()
 
@@ -59,3 +63,53 @@ def test_regen_of_a_superscript_digit_is_one_line(tmp_path: Path) -> None:
     assert done.exit_code == 1
     assert done.exception is None or isinstance(done.exception, SystemExit)
     assert "no chapter '²'" in done.stderr
+
+
+# ---------------------------------------------------------------- ffmpeg that talks
+
+
+def test_the_mp3_encoder_survives_a_chatty_ffmpeg(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real ffmpeg at -v debug, with a line per packet: far more than a pipe's 64 KiB."""
+    real = ffmpeg_exe()
+    chatty = tmp_path / "ffmpeg"
+    chatty.write_text(
+        f"#!{sys.executable}\nimport os, sys\n"
+        "args = ['debug' if a == 'error' else a for a in sys.argv[1:]]\n"
+        f"os.execv({real!r}, [{real!r}, '-debug_ts', *args])\n",
+        encoding="utf-8",
+    )
+    chatty.chmod(0o755)
+    monkeypatch.setenv("YOMIAGE_FFMPEG", str(chatty))
+    ffmpeg_exe.cache_clear()
+    try:
+        mp3 = tmp_path / "chatty.mp3"
+        rate = 44_100
+        tone = (np.sin(np.arange(rate) * 2 * np.pi * 440 / rate) * 8000).astype("<i2").tobytes()
+        encoder = Mp3Encoder(mp3, rate, 96, 1)
+        finished = threading.Event()
+
+        def encode() -> None:
+            with encoder:
+                for _ in range(120):  # two minutes of audio, a second at a time
+                    encoder.write(tone)
+            finished.set()
+
+        worker = threading.Thread(target=encode, daemon=True)
+        worker.start()
+        worker.join(timeout=60)
+        if not finished.is_set():
+            encoder.abort()  # the deadlock: free the thread, then fail
+        assert finished.is_set(), "ffmpeg and the encoder waited on each other"
+        assert mp3.stat().st_size > 100 * 96_000 / 8
+    finally:
+        ffmpeg_exe.cache_clear()
+
+
+def test_the_mp3_encoder_still_reports_ffmpeg_s_error(tmp_path: Path) -> None:
+    from yomiage.errors import AudioError
+
+    broken = Mp3Encoder(tmp_path / "no-such-folder" / "x.mp3", 44_100, 96, 1)
+    with pytest.raises(AudioError, match=r"MP3 encoding: ffmpeg failed \(.+\)"), broken as encoder:
+        encoder.write(b"\0\0" * 44_100)
