@@ -11,6 +11,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -18,13 +19,20 @@ import pytest
 from fakes import FakeEngine
 from typer.testing import CliRunner
 
+from yomiage.cache import SegmentCache
 from yomiage.cli import app
 from yomiage.config import load_config
 from yomiage.episode import (
+    EPISODE_FILE,
+    SEGMENTS_DIR,
     BuildResult,
     build_episode,
+    prepare_from_folder,
+    run_job,
 )
 from yomiage.ffmpeg import Mp3Encoder, ffmpeg_exe
+from yomiage.jobs import folder_config
+from yomiage.manifest import read_manifest
 
 runner = CliRunner()
 
@@ -52,6 +60,47 @@ def _one_line_error(done: subprocess.CompletedProcess[str], words: str) -> None:
     assert words in done.stderr
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+# ---------------------------------------------------------------- damaged segments
+
+
+DAMAGED = {
+    "rate 0": (np.zeros(100, np.float32), np.int64(0)),
+    "two channels": (np.zeros((100, 2), np.float32), np.int64(44_100)),
+    "a scalar": (np.float32(0.5), np.int64(44_100)),
+    "two rates": (np.zeros(100, np.float32), np.array([44_100, 48_000])),
+    "NaN": (np.array([0.1, np.nan, 0.2], np.float32), np.int64(44_100)),
+    "Inf": (np.array([0.1, np.inf, 0.2], np.float32), np.int64(44_100)),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGED))
+def test_a_damaged_segment_is_dropped_to_be_spoken_again(tmp_path: Path, damage: str) -> None:
+    samples, rate = DAMAGED[damage]
+    cache = SegmentCache(tmp_path)
+    np.savez(tmp_path / "k.npz", samples=samples, rate=rate)
+    assert cache.get("k") is None
+    assert not (tmp_path / "k.npz").exists()
+
+
+def test_a_rebuild_speaks_a_segment_with_nan_again_and_mixes_no_nan(tmp_path: Path) -> None:
+    first = _built(tmp_path)
+    folder = first.mp3.parent
+    manifest = read_manifest(folder)
+    assert manifest is not None
+    damaged = manifest.chapters[1].segments[0]
+    path = folder / SEGMENTS_DIR / f"{damaged.key}.npz"
+    with np.load(path) as stored:
+        samples = stored["samples"].copy()
+    samples[::7] = np.nan
+    np.savez(path, samples=samples, rate=np.int64(first.timeline.rate))
+    (folder / EPISODE_FILE).unlink()
+    engine = FakeEngine()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # NaN in arithmetic warns
+        run_job(prepare_from_folder(folder, folder_config(folder)), engine)
+    assert engine.calls == [damaged.spoken]
 
 
 # ---------------------------------------------------------------- chapters named oddly
