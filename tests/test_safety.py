@@ -24,6 +24,7 @@ from yomiage.cli import app
 from yomiage.config import load_config
 from yomiage.episode import (
     EPISODE_FILE,
+    SCRIPT_FILE,
     SEGMENTS_DIR,
     BuildResult,
     build_episode,
@@ -60,6 +61,32 @@ def _one_line_error(done: subprocess.CompletedProcess[str], words: str) -> None:
     assert words in done.stderr
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+# ---------------------------------------------------------------- a shared segment cache
+
+
+def test_a_shared_segment_cache_is_not_pruned_by_another_episode(tmp_path: Path) -> None:
+    shared = tmp_path / "shared-segments"
+    shared.mkdir()
+    for name in ("one", "two"):
+        (tmp_path / "out" / name).mkdir(parents=True)
+        (tmp_path / "out" / name / SEGMENTS_DIR).symlink_to(shared)
+    first = _built(tmp_path, "one")
+    other = ARTICLE.replace("文です", "ことです")
+    second = _built(tmp_path, "two", other)
+    # The second episode is rebuilt twice with new sentences: a prune would take old takes.
+    for version in ("一", "二"):
+        script = second.mp3.parent / SCRIPT_FILE
+        text = script.read_text(encoding="utf-8").replace("三つ目", f"版その{version}の三つ目")
+        script.write_text(text, encoding="utf-8")
+        folder = second.mp3.parent
+        run_job(prepare_from_folder(folder, folder_config(folder)), FakeEngine())
+    engine = FakeEngine()
+    first_folder = first.mp3.parent
+    (first_folder / EPISODE_FILE).unlink()  # not up to date: every segment is read again
+    run_job(prepare_from_folder(first_folder, folder_config(first_folder)), engine)
+    assert engine.calls == []
 
 
 # ---------------------------------------------------------------- damaged segments

@@ -72,8 +72,12 @@ class SegmentCache:
 
         Called after a successful build with the keys of this build and the
         last one, so undoing an edit costs nothing but old takes do not pile up.
+        A cache that is a symbolic link is shared with other episodes, whose
+        segments this episode cannot tell from its own old takes: it is left whole.
         """
         removed = 0
+        if self.folder.is_symlink():
+            return 0
         try:
             entries = list(self.folder.iterdir())
         except OSError:
