@@ -8,9 +8,13 @@ to talk on stderr while it encodes.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 import warnings
 from pathlib import Path
 
@@ -61,6 +65,74 @@ def _one_line_error(done: subprocess.CompletedProcess[str], words: str) -> None:
     assert words in done.stderr
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+# ---------------------------------------------------------------- workers die with the build
+
+
+def _children(pid: int) -> set[int]:
+    """Processes whose parent is `pid`, from /proc."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie waiting to be reaped (a container's init may never reap it)."""
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="parent-death signals and /proc are Linux's")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL])
+def test_a_killed_build_leaves_no_worker_running(tmp_path: Path, signum: int) -> None:
+    source = tmp_path / "long.md"
+    sentences = "".join(f"これは{n}番目の、少し長めの文章でございます。" for n in range(1, 41))
+    source.write_text(f"# 長い記事\n\n## 本文\n\n{sentences}\n", encoding="utf-8")
+    settings = tmp_path / "two.yaml"
+    settings.write_text("engine:\n  name: openjtalk\n  workers: 2\n", encoding="utf-8")
+    command = [sys.executable, "-m", "yomiage.cli", "build", str(source), "--out", str(tmp_path)]
+    process = subprocess.Popen(
+        [*command, "--config", str(settings)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # so that the test can clean up whatever is left
+    )
+    segments = tmp_path / "long" / SEGMENTS_DIR
+    deadline = time.monotonic() + 120
+    try:
+        while not list(segments.glob("*.npz")) and time.monotonic() < deadline:
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            time.sleep(0.02)
+        workers = _children(process.pid)
+        assert len(workers) == 2
+        os.kill(process.pid, signum)  # the build only, as `kill` or a service manager does
+        process.wait(timeout=60)
+        stopping = time.monotonic() + 10
+        while any(map(_alive, workers)) and time.monotonic() < stopping:
+            time.sleep(0.05)
+        assert [pid for pid in workers if _alive(pid)] == []
+    finally:
+        # The session's group outlives the build while any orphan is in it.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.stderr is not None
+    stderr = process.stderr.read().decode()
+    if signum == signal.SIGTERM:
+        assert process.returncode == 143, stderr
+        assert "terminated; the finished segments are kept" in stderr
+        assert "Traceback" not in stderr
+    assert not list((tmp_path / "long").glob(".*.partial"))
 
 
 # ---------------------------------------------------------------- a shared segment cache

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, NoReturn
 
 import typer
@@ -368,11 +370,12 @@ def _run(job: Job, engine: Engine, dry_run: bool) -> None:
         _print_plan(job, plan_job(job, engine))
         return
     try:
-        with RichProgress() as progress:
+        with _sigterm_as_interrupt(), RichProgress() as progress:
             result = run_job(job, engine, progress)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         kept = job.folder / SEGMENTS_DIR
-        _fail(f"interrupted; the finished segments are kept in {kept}", code=130)
+        how, code = ("terminated", 143) if isinstance(exc, Terminated) else ("interrupted", 130)
+        _fail(f"{how}; the finished segments are kept in {kept}", code=code)
     minutes, secs = divmod(round(result.audio_seconds), 60)
     level = result.master
     if result.up_to_date:
@@ -425,6 +428,24 @@ def _clock(ms: int) -> str:
     hours, minutes = divmod(minutes, 60)
     seconds = f"{millis // 1000:02d}.{millis % 1000:03d}"
     return f"{hours}:{minutes:02d}:{seconds}" if hours else f"{minutes}:{seconds}"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C: the same clean-up runs (workers, staging files, the lock)."""
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """While a build runs, SIGTERM stops it as Ctrl-C does, instead of killing it mid-write."""
+    before = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 @contextmanager
