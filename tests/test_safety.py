@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -35,7 +37,9 @@ from yomiage.episode import (
     prepare_from_folder,
     run_job,
 )
+from yomiage.errors import OutputError
 from yomiage.ffmpeg import Mp3Encoder, ffmpeg_exe
+from yomiage.files import write_text_atomic
 from yomiage.jobs import folder_config
 from yomiage.manifest import read_manifest
 
@@ -65,6 +69,69 @@ def _one_line_error(done: subprocess.CompletedProcess[str], words: str) -> None:
     assert words in done.stderr
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+# ---------------------------------------------------------------- only regular files
+
+
+def _fifo(path: Path) -> Path:
+    os.mkfifo(path)
+    return path
+
+
+def _special(path: Path, kind: str) -> socket.socket | None:
+    """Make a FIFO, a socket or a device (a copy of /dev/null's) at `path`."""
+    if kind == "fifo":
+        _fifo(path)
+        return None
+    if kind == "device":
+        try:
+            os.mknod(path, stat.S_IFCHR | 0o666, os.stat("/dev/null").st_rdev)
+        except PermissionError:
+            pytest.skip("making a device needs root")
+        return None
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(path))
+    return server
+
+
+@pytest.mark.parametrize("kind", ["fifo", "socket", "device"])
+def test_an_atomic_write_refuses_a_special_file_and_leaves_it(tmp_path: Path, kind: str) -> None:
+    target = tmp_path / "settings.yaml"
+    server = _special(target, kind)
+    try:
+        with pytest.raises(OutputError, match="not a regular file"):
+            write_text_atomic(target, "voice: {}\n")
+        assert not stat.S_ISREG(target.lstat().st_mode)
+        assert [p.name for p in tmp_path.iterdir()] == ["settings.yaml"]  # no temporary left
+    finally:
+        if server is not None:
+            server.close()
+
+
+def test_readings_write_to_a_fifo_is_refused_at_once(tmp_path: Path) -> None:
+    source = tmp_path / "article.md"
+    source.write_text("# 記事\n\n## 一章\n\nQuuxbarやFrobnicateの話です。\n", encoding="utf-8")
+    fifo = _fifo(tmp_path / "readings.yaml")
+    done = _yomiage(
+        "readings", str(source), "--out", str(tmp_path), "--write", str(fifo), timeout=60
+    )
+    _one_line_error(done, f"{fifo}: not a regular file (a FIFO)")
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+
+
+def test_readings_write_to_a_symlink_loop_is_one_line(tmp_path: Path) -> None:
+    source = tmp_path / "article.md"
+    source.write_text("# 記事\n\n## 一章\n\nQuuxbarの話です。\n", encoding="utf-8")
+    loop = tmp_path / "a.yaml"
+    loop.symlink_to(tmp_path / "b.yaml")
+    (tmp_path / "b.yaml").symlink_to(loop)
+    done = runner.invoke(
+        app, ["readings", str(source), "--out", str(tmp_path), "--write", str(loop)]
+    )
+    assert done.exit_code == 1, done.output
+    assert done.exception is None or isinstance(done.exception, SystemExit)
+    assert f"{loop}: a symbolic link loop" in done.stderr
 
 
 # ---------------------------------------------------------------- workers die with the build

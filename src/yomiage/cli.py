@@ -178,6 +178,8 @@ def readings(
             else load_config(*_given(config_file))
         )
         terms = review_target(target, config, out)
+        # Before the table: a --write target that cannot be written is the one line said.
+        added = write_stub(write, terms, target.name) if write is not None else 0
         table = Table(box=None, pad_edge=False, show_edge=False)
         for column in ("term", "spoken as", "Open JTalk says", "how", "count", "first in"):
             table.add_column(column, no_wrap=True)
@@ -199,7 +201,6 @@ def readings(
             soft_wrap=True,
         )
         if write is not None:
-            added = write_stub(write, terms, target.name)
             err.print(f"added {added} guessed readings to {write}", highlight=False, soft_wrap=True)
             read = [p.resolve() for p in lexicons_read(target, config, out)]
             if write.resolve() not in read:
