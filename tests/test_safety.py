@@ -41,6 +41,7 @@ from yomiage.errors import OutputError
 from yomiage.ffmpeg import Mp3Encoder, ffmpeg_exe
 from yomiage.files import write_text_atomic
 from yomiage.jobs import folder_config
+from yomiage.lock import episode_lock
 from yomiage.manifest import read_manifest
 
 runner = CliRunner()
@@ -69,6 +70,53 @@ def _one_line_error(done: subprocess.CompletedProcess[str], words: str) -> None:
     assert words in done.stderr
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+# ---------------------------------------------------------------- one run per folder
+
+
+def test_a_second_run_is_refused_while_another_holds_the_folder(tmp_path: Path) -> None:
+    folder = _built(tmp_path).mp3.parent
+    mp3 = (folder / EPISODE_FILE).read_bytes()
+    live = folder / f".{EPISODE_FILE}.live-run.partial"  # the holder's staging file
+    with episode_lock(folder):
+        live.write_bytes(b"half an MP3")
+        building = _yomiage("build", str(folder), "--engine", "openjtalk")
+        regenerating = _yomiage("regen", str(folder), "--chapter", "1", "--engine", "openjtalk")
+        lexicon = folder / "readings.yaml"
+        writing = _yomiage("readings", str(folder), "--write", str(lexicon))
+    for done in (building, regenerating, writing):
+        _one_line_error(done, f"another yomiage is building {folder}")
+    assert (folder / EPISODE_FILE).read_bytes() == mp3
+    assert live.read_bytes() == b"half an MP3"  # a live run's staging file is never removed
+    assert not lexicon.exists()
+
+
+def test_a_job_made_stale_by_another_run_is_refused(tmp_path: Path) -> None:
+    """Two runs that read the folder before either locked it: the second must not build."""
+    folder = _built(tmp_path).mp3.parent
+    first = prepare_from_folder(folder, folder_config(folder), ["1"])
+    second = prepare_from_folder(folder, folder_config(folder), ["2"])
+    run_job(first, FakeEngine(rate=22_050))  # another voice: the manifest changes
+    engine = FakeEngine()
+    with pytest.raises(OutputError, match=r"another yomiage built .* after this run read it"):
+        run_job(second, engine)
+    assert engine.calls == []
+
+
+def test_staging_files_of_killed_runs_are_removed_even_when_up_to_date(tmp_path: Path) -> None:
+    folder = _built(tmp_path).mp3.parent
+    dead = [
+        folder / f".{EPISODE_FILE}.partial",  # the name before staging names were per run
+        folder / f".{EPISODE_FILE}.k1ll3d.partial",
+        folder / ".cover.jpg.k1ll3d.partial",
+        folder / ".manifest.json.k1ll3d.tmp",
+    ]
+    for path in dead:
+        path.write_bytes(b"left by a kill -9")
+    again = run_job(prepare_from_folder(folder, folder_config(folder)), FakeEngine())
+    assert again.up_to_date
+    assert [p.name for p in dead if p.exists()] == []
 
 
 # ---------------------------------------------------------------- only regular files

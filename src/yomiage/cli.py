@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
@@ -34,7 +34,8 @@ from yomiage.jobs import (
     prepare_from_folder,
     prepare_from_source,
 )
-from yomiage.review import lexicons_read, review_target, write_stub
+from yomiage.lock import episode_lock
+from yomiage.review import episode_dir_for, lexicons_read, review_target, write_stub
 from yomiage.serve import serve as serve_folder
 from yomiage.tags import read_chapters
 
@@ -177,9 +178,13 @@ def readings(
             if folder is not None
             else load_config(*_given(config_file))
         )
-        terms = review_target(target, config, out)
-        # Before the table: a --write target that cannot be written is the one line said.
-        added = write_stub(write, terms, target.name) if write is not None else 0
+        # --write may add to the episode's own lexicon: not while a build of it runs.
+        # It writes before the table is drawn, so that its error is the one line said.
+        episode = episode_dir_for(target, config, out)
+        writing = write is not None and episode.is_dir()
+        with episode_lock(episode) if writing else nullcontext():
+            terms = review_target(target, config, out)
+            added = write_stub(write, terms, target.name) if write is not None else 0
         table = Table(box=None, pad_edge=False, show_edge=False)
         for column in ("term", "spoken as", "Open JTalk says", "how", "count", "first in"):
             table.add_column(column, no_wrap=True)

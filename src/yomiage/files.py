@@ -7,6 +7,7 @@ never opened (a FIFO would block the reader forever).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
@@ -103,6 +104,32 @@ def replace_file(staging: Path, final: Path) -> None:
         staging.replace(final)
     except OSError as exc:
         raise OutputError(f"{final}: cannot replace the episode ({exc.strerror})") from None
+
+
+def staging_file(final: Path) -> Path:
+    """A new empty file beside `final` to build it in, named for this run alone.
+
+    Its name starts with `.{final.name}.` and ends with `.partial`, so that
+    remove_staging finds it again after a killed run.
+    """
+    handle, staging = _new_beside(final, ".partial")
+    os.close(handle)
+    return staging
+
+
+def remove_staging(folder: Path) -> int:
+    """Delete the staging files and temporary writes of killed runs in `folder`; return how many.
+
+    Only safe while holding the folder's lock: a live run's files look the same.
+    """
+    removed = 0
+    for pattern in (".*.partial", ".*.tmp"):
+        for path in folder.glob(pattern):
+            with contextlib.suppress(OSError):  # gone, or read-only: try again next build
+                if stat.S_ISREG(path.lstat().st_mode):
+                    path.unlink()
+                    removed += 1
+    return removed
 
 
 def read_text_or_none(path: Path) -> str | None:
