@@ -31,8 +31,15 @@ from yomiage.cache import SegmentCache, segment_key
 from yomiage.config import Config, PauseSettings, episode_settings_yaml
 from yomiage.cover import draw_cover, prepare_cover
 from yomiage.engines import ENGINES, Audio, Engine, check_reachable, make_engine
-from yomiage.errors import ScriptError, SynthesisError
-from yomiage.files import ensure_folder, replace_file, write_text_atomic, write_text_if_changed
+from yomiage.errors import OutputError, ScriptError, SynthesisError
+from yomiage.files import (
+    ensure_folder,
+    remove_staging,
+    replace_file,
+    staging_file,
+    write_text_atomic,
+    write_text_if_changed,
+)
 from yomiage.jobs import (
     COVER_FILE,
     EPISODE_FILE,
@@ -44,7 +51,9 @@ from yomiage.jobs import (
     prepare_from_source,
     settings_hold,
 )
+from yomiage.lock import episode_lock
 from yomiage.manifest import (
+    MANIFEST_FILE,
     ChapterRecord,
     Manifest,
     SegmentRecord,
@@ -239,10 +248,24 @@ def _is_up_to_date(job: Job, inputs_hash: str) -> bool:
 
 
 def run_job(job: Job, engine: Engine, progress: Progress | None = None) -> BuildResult:
-    """Synthesize what is missing, then assemble, master and tag the episode."""
-    progress = progress or QuietProgress()
-    seconds: dict[str, float] = {}
+    """Synthesize what is missing, then assemble, master and tag the episode.
+
+    The whole run holds the episode folder's lock: a second run in the same
+    folder is refused, and what staging files a killed run left are removed.
+    """
     folder = ensure_folder(job.folder)
+    with episode_lock(folder):
+        if file_sha256(folder / MANIFEST_FILE) != job.manifest_sha256:
+            raise OutputError(
+                f"another yomiage built {folder} after this run read it; run it again"
+            )
+        remove_staging(folder)
+        return _run_locked(job, engine, progress or QuietProgress())
+
+
+def _run_locked(job: Job, engine: Engine, progress: Progress) -> BuildResult:
+    seconds: dict[str, float] = {}
+    folder = job.folder
     with _timed(seconds, "readings"):  # the first build looks up English words
         progress.stage("preparing readings")
         utterances = script_utterances(job.script, speech_for(folder, engine))
@@ -282,8 +305,8 @@ def run_job(job: Job, engine: Engine, progress: Progress | None = None) -> Build
             job.script, [u for u, _ in heard], [a for _, a in heard], job.config.pauses
         )
         del audios, heard  # the mix holds them now: keep peak memory down
-    staging = folder / f".{EPISODE_FILE}.partial"
-    cover_staging = folder / f".{COVER_FILE}.partial"
+    staging = staging_file(folder / EPISODE_FILE)
+    cover_staging = staging_file(folder / COVER_FILE)
     margin = job.previous.limiter_margin_db if job.previous else FIRST_MARGIN_DB
     try:
         with _timed(seconds, "mastering"):
