@@ -16,6 +16,7 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from yomiage import safeyaml
 from yomiage.errors import SourceError
 from yomiage.plaintext import Block, Line, LineRules, reads_as_prose, tidy
 
@@ -205,7 +206,7 @@ def _split_front_matter(text: str, name: str) -> tuple[str | None, str]:
         return None, text  # a lone --- at the top is a horizontal rule
     block = "\n".join(lines[1:end])
     try:
-        meta = yaml.safe_load(block)
+        meta = safeyaml.safe_load(block)
     except yaml.YAMLError as error:
         if not _YAML_KEY.match(block):
             return None, text  # prose between two horizontal rules

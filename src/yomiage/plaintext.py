@@ -14,8 +14,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-import yaml
-
+from yomiage import safeyaml
 from yomiage.errors import ConfigError, SourceError
 
 MAX_HEADING_CHARS = 40  # a plain-text line longer than this is prose, never a heading
@@ -102,7 +101,7 @@ def _matches(patterns: Sequence[re.Pattern[str]], line: str) -> bool:
 
 def load_table(filename: str) -> dict[str, Any]:
     resource = files("yomiage") / "data" / filename
-    table = yaml.safe_load(resource.read_text(encoding="utf-8"))
+    table = safeyaml.safe_load(resource.read_text(encoding="utf-8"))
     if not isinstance(table, dict):
         raise ConfigError(f"{resource}: expected a mapping at the top level")
     return table

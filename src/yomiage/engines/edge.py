@@ -34,11 +34,11 @@ import edge_tts.communicate
 import edge_tts.constants
 import edge_tts.voices
 import numpy as np
-import yaml
 from edge_tts.data_classes import TTSConfig
 from edge_tts.exceptions import EdgeTTSException, UnknownResponse
 from edge_tts.typing import Voice
 
+from yomiage import safeyaml
 from yomiage.audio import Audio, Samples
 from yomiage.engines.edge_split import split_for_edge
 from yomiage.errors import AudioError, ConfigError, SynthesisError
@@ -135,7 +135,7 @@ def shipped_voices() -> list[VoiceInfo]:
     text = (resources.files("yomiage") / "data" / SHIPPED_VOICES).read_text("utf-8")
     return [
         VoiceInfo(str(v["name"]), str(v["gender"]), str(v["friendly_name"]))
-        for v in yaml.safe_load(text)["voices"]
+        for v in safeyaml.safe_load(text)["voices"]
     ]
 
 

@@ -1,0 +1,190 @@
+"""Hostile input that used to exhaust the machine, hang, or leak a file: refused with one line."""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from yomiage.config import load_config
+from yomiage.errors import ConfigError, ScriptError, SourceError
+from yomiage.scriptfile import read_script
+from yomiage.source import read_source
+from yomiage.speech.lexicon import Lexicon
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+MEMORY_CAP = 1_500_000_000  # bytes of address space for a child that loads one bomb
+
+
+def _bomb(levels: int = 9, width: int = 9) -> list[str]:
+    """A "billion laughs" in mappings: width**levels leaves from a few hundred bytes."""
+    keys = [f"k{i}" for i in range(width)]
+    lines = ["l0: &l0 {" + ", ".join(f"{k}: lol" for k in keys) + "}"]
+    for level in range(1, levels):
+        refs = ", ".join(f"{k}: *l{level - 1}" for k in keys)
+        lines.append(f"l{level}: &l{level} {{{refs}}}")
+    return lines
+
+
+def _settings_bomb() -> str:
+    # under a known section, so every loader walks into it
+    body = "\n".join("  " + line for line in _bomb())
+    return f"show:\n  name: x\nscript:\n  titles:\n{body}\n"
+
+
+BOMBS = {
+    "front matter": ("article.md", "---\n" + "\n".join(_bomb()) + "\ntitle: *l8\n---\n本文。\n"),
+    "settings": ("settings.yaml", _settings_bomb()),
+    "script": ("script.yaml", "\n".join(_bomb()) + "\ntitle: *l8\nchapters: [*l8]\n"),
+    "readings": ("readings.yaml", "\n".join(_bomb()) + "\n東京: *l8\n"),
+}
+_LOAD = """
+import sys
+from pathlib import Path
+from yomiage.errors import YomiageError
+kind, path = sys.argv[1], Path(sys.argv[2])
+try:
+    if kind == "front matter":
+        from yomiage.source import read_source; read_source(path)
+    elif kind == "settings":
+        from yomiage.config import load_config; load_config(path)
+    elif kind == "script":
+        from yomiage.scriptfile import read_script; read_script(path)
+    else:
+        from yomiage.speech.lexicon import Lexicon; Lexicon.load(path)
+except YomiageError as exc:
+    print(exc)
+"""
+
+
+def _cap_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+
+
+@pytest.mark.parametrize("kind", sorted(BOMBS))
+def test_yaml_alias_bombs_are_refused_quickly_with_a_line(kind: str, tmp_path: Path) -> None:
+    name, text = BOMBS[kind]
+    assert len(text.encode()) < 1200
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-c", _LOAD, kind, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=_cap_memory,
+        env={**os.environ, "PYTHONPATH": str(SRC)},
+    )
+    assert result.returncode == 0, result.stderr[-500:]  # not a MemoryError traceback
+    assert result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(str(path))
+    assert "alias *l" in lines[0] and "invalid YAML" in lines[0]
+    assert time.monotonic() - started < 30
+
+
+def test_deep_nesting_and_huge_yaml_are_refused_with_the_line(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("show:\n  name: " + "[" * 3000 + "]" * 3000 + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"deep\.yaml:2: invalid YAML \(nested more than"):
+        load_config(deep)
+    big = tmp_path / "script.yaml"
+    big.write_text("title: t\n# " + "あ" * 2_100_000 + "\n", encoding="utf-8")
+    with pytest.raises(ScriptError, match=r"script\.yaml:2: invalid YAML \(longer than"):
+        read_script(big)
+
+
+def test_plain_yaml_still_loads_dates_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "settings.yaml"
+    path.write_text("episode:\n  date: 2026-11-30\n  title: 題\n", encoding="utf-8")
+    config = load_config(path)
+    assert config.episode.date is not None and config.episode.date.isoformat() == "2026-11-30"
+
+
+# ---------------------------------------------------------------- special files
+
+
+@pytest.fixture
+def fifo(tmp_path: Path) -> Path:
+    path = tmp_path / "pipe"
+    os.mkfifo(path)
+    return path
+
+
+def _alarm_after(seconds: int) -> None:
+    """A hang becomes a failure (SIGALRM interrupts the blocked open), not a stuck suite."""
+    import signal
+
+    def _timeout(signum: int, frame: object) -> None:
+        raise TimeoutError("hung on a FIFO")
+
+    signal.signal(signal.SIGALRM, _timeout)
+    signal.alarm(seconds)
+
+
+@pytest.fixture
+def no_hang() -> object:
+    import signal
+
+    _alarm_after(5)
+    yield None
+    signal.alarm(0)
+
+
+@pytest.mark.usefixtures("no_hang")
+def test_a_cover_that_is_a_fifo_is_refused(fifo: Path, tmp_path: Path) -> None:
+    settings = tmp_path / "settings.yaml"
+    settings.write_text(f"show:\n  cover: {fifo}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"settings\.yaml:2: show\.cover: .*FIFO"):
+        load_config(settings)
+
+
+@pytest.mark.usefixtures("no_hang")
+def test_named_files_that_are_fifos_or_devices_are_refused(fifo: Path) -> None:
+    with pytest.raises(ConfigError, match=r"pipe: cannot read settings \(a FIFO"):
+        load_config(fifo)
+    with pytest.raises(ScriptError, match=r"pipe: cannot read the script \(a FIFO"):
+        read_script(fifo)
+    with pytest.raises(ConfigError, match=r"pipe: cannot read the readings \(a FIFO"):
+        Lexicon.load(fifo)
+    with pytest.raises(SourceError, match=r"pipe: .*FIFO"):
+        read_source(fifo)
+    with pytest.raises(ConfigError, match=r"/dev/zero: cannot read settings \(a character device"):
+        load_config(Path("/dev/zero"))
+
+
+# ---------------------------------------------------------------- what errors quote
+
+
+SECRET = "root:$6$hunter2SALT$hashhashhash:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n"
+
+
+def test_a_script_linked_to_a_secret_file_does_not_quote_it(tmp_path: Path) -> None:
+    secret = tmp_path / "shadow"
+    secret.write_text(SECRET, encoding="utf-8")
+    link = tmp_path / "script.yaml"
+    link.symlink_to(secret)
+    with pytest.raises(ScriptError) as raised:
+        read_script(link)
+    assert "hunter2" not in str(raised.value) and "$6$" not in str(raised.value)
+    assert str(raised.value).startswith(f"{link}:1: the script: unknown key")
+    settings = tmp_path / "settings.yaml"
+    settings.symlink_to(secret)
+    with pytest.raises(ConfigError) as raised:
+        load_config(settings)
+    assert "hunter2" not in str(raised.value) and "$6$" not in str(raised.value)
+    assert str(raised.value).startswith(f"{settings}:1: unknown setting")
+
+
+def test_a_typed_unknown_key_is_still_named(tmp_path: Path) -> None:
+    settings = tmp_path / "settings.yaml"
+    settings.write_text("voice:\n  sped: 1.2\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"settings\.yaml:2: unknown setting 'voice\.sped'"):
+        load_config(settings)
