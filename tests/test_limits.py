@@ -188,3 +188,41 @@ def test_a_typed_unknown_key_is_still_named(tmp_path: Path) -> None:
     settings.write_text("voice:\n  sped: 1.2\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"settings\.yaml:2: unknown setting 'voice\.sped'"):
         load_config(settings)
+
+
+# ---------------------------------------------------------------- templates
+
+
+@pytest.mark.parametrize(
+    ("template", "shown"),
+    [
+        ("{show:>10}です", "{show:>10}"),
+        ("{show:>3000000000}", "{show:>3000000000}"),
+        ("{title:.3}", "{title:.3}"),
+        ("{host!r}さん", "{host!r}"),
+    ],
+)
+def test_templates_with_a_format_spec_are_refused_on_load(
+    tmp_path: Path, template: str, shown: str
+) -> None:
+    path = tmp_path / "settings.yaml"
+    path.write_text(f"script:\n  intro: '{template}'\n", encoding="utf-8")
+    started = time.monotonic()
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert str(raised.value).startswith(
+        f"{path}:2: script.intro is not a valid template: {shown} has a format"
+    )
+    assert time.monotonic() - started < 5
+
+
+def test_a_filled_template_longer_than_the_cap_is_refused() -> None:
+    from yomiage.document import Document, Role, Section
+    from yomiage.script import MAX_FILLED_CHARS, build_script
+
+    section = Section(heading="話題", role=Role.TOPIC, paragraphs=("本文です。",), line=1)
+    huge = Document(title="長" * (MAX_FILLED_CHARS + 1), sections=(section,))
+    with pytest.raises(ConfigError, match=r"script\.intro filled in is 20,0\d\d characters"):
+        build_script(huge, load_config())
+    normal = Document(title="短い題", sections=(section,))
+    assert any("短い題" in p for p in build_script(normal, load_config()).chapters[0].paragraphs)

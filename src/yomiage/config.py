@@ -197,9 +197,22 @@ def _check_not_blank(key: str, value: str | None) -> None:
 
 def _check_template(key: str, template: str, fields: set[str] | frozenset[str]) -> None:
     try:
-        names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+        parsed = list(string.Formatter().parse(template))
     except ValueError as exc:
         raise SettingError(key, f"{key} is not a valid template: {exc}") from exc
+    for _, name, spec, conversion in parsed:
+        # A width ({show:>3000000000}) would make gigabytes; no template needs a spec.
+        if name is not None and (spec or conversion):
+            field = (
+                "{"
+                + name
+                + (f"!{conversion}" if conversion else "")
+                + (f":{spec}"[:30] if spec else "")
+                + "}"
+            )
+            message = f"{key} is not a valid template: {field} has a format; write plain {{{name}}}"
+            raise SettingError(key, message)
+    names = {name for _, name, _, _ in parsed if name}
     unknown = names - fields
     known = ", ".join("{" + f + "}" for f in sorted(fields)) or "none"
     if unknown:
