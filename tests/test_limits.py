@@ -226,3 +226,33 @@ def test_a_filled_template_longer_than_the_cap_is_refused() -> None:
         build_script(huge, load_config())
     normal = Document(title="短い題", sections=(section,))
     assert any("短い題" in p for p in build_script(normal, load_config()).chapters[0].paragraphs)
+
+
+# ---------------------------------------------------------------- chrome patterns
+
+
+def test_a_backtracking_chrome_pattern_is_an_error_naming_it() -> None:
+    from yomiage.source import parse_text
+
+    text = "タイトル\n\n本文です。\n" + "a" * 40 + "!\n"
+    started = time.monotonic()
+    with pytest.raises(SourceError) as raised:
+        parse_text(text, markdown=False, extra_chrome_patterns=["(a|aa)+$"], name="art.txt")
+    message = str(raised.value)
+    assert message.startswith("art.txt: chrome pattern '(a|aa)+$' took over 0.25 s")
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("markdown", [False, True])
+def test_nested_repeats_from_the_issue_finish_at_once(markdown: bool) -> None:
+    from yomiage.source import parse_text
+
+    text = "# タイトル\n\n本文です。\n\n" + "a" * 30 + "!\n\n広告です\n"
+    started = time.monotonic()
+    document = parse_text(
+        text, markdown=markdown, extra_chrome_patterns=["(a+)+$", "広告.*"], name="art"
+    )
+    assert time.monotonic() - started < 2
+    paragraphs = [p for section in document.sections for p in section.paragraphs]
+    assert any(p.startswith("aaa") for p in paragraphs)  # not matched: "!" follows
+    assert not any("広告" in p for p in paragraphs)  # the user's plain pattern still drops

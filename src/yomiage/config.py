@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import regex
 import yaml
 
 from yomiage import safeyaml, userfile
@@ -233,9 +234,9 @@ class SourceSettings:
 
     def __post_init__(self) -> None:
         for pattern in self.chrome_patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
+            try:  # the engine that matches them (plaintext.py), which can stop a slow match
+                regex.compile(pattern)
+            except regex.error as exc:
                 message = f"source.chrome_patterns: {pattern!r} is not a valid pattern ({exc})"
                 raise SettingError("source.chrome_patterns", message) from None
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import regex
+
 from yomiage import userfile
 from yomiage.document import Document, Role, Section
 from yomiage.errors import SourceError
@@ -52,7 +54,7 @@ _UNSUPPORTED_BOMS = (
 
 @dataclass(frozen=True)
 class _Roles:
-    headings: tuple[tuple[Role, tuple[re.Pattern[str], ...]], ...]
+    headings: tuple[tuple[Role, tuple[regex.Pattern[str], ...]], ...]
     impression_markers: tuple[str, ...]
     min_hits: int
 
