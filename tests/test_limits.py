@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -46,6 +48,8 @@ BOMBS = {
 _LOAD = """
 import sys
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 from yomiage.errors import YomiageError
 kind, path = sys.argv[1], Path(sys.argv[2])
 try:
@@ -256,3 +260,53 @@ def test_nested_repeats_from_the_issue_finish_at_once(markdown: bool) -> None:
     paragraphs = [p for section in document.sections for p in section.paragraphs]
     assert any(p.startswith("aaa") for p in paragraphs)  # not matched: "!" follows
     assert not any("広告" in p for p in paragraphs)  # the user's plain pattern still drops
+
+
+# ---------------------------------------------------------------- serve
+
+
+def test_serve_answers_500_for_a_broken_settings_yaml_and_keeps_serving(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import http.client
+    import threading
+
+    from fakes import FakeEngine
+
+    from yomiage.episode import build_episode
+    from yomiage.feed import render_feed
+    from yomiage.serve import make_server
+
+    source = tmp_path / "article.md"
+    source.write_text("# 記事\n\n## 一章\n\n一つ目の文です。\n", encoding="utf-8")
+    out = tmp_path / "out"
+    build_episode(source, load_config(), out, engine=FakeEngine())
+    [episode] = [folder for folder in out.iterdir() if folder.is_dir()]
+    (episode / "settings.yaml").write_text("voice:\n  speed: 1.0\n pitch: 0\n", "utf-8")
+
+    server = make_server(out, "127.0.0.1", 0, quiet=True)
+    port = int(server.server_address[1])
+    handler: Any = server.RequestHandlerClass
+    handler.feed = staticmethod(
+        lambda: render_feed(out, f"http://127.0.0.1:{port}", channel_cover=False)[1]
+    )
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    answers = []
+    try:
+        for path in ("/feed.xml", "/feed.xml", f"/{quote(episode.name)}/episode.mp3"):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", path)
+            response = connection.getresponse()
+            answers.append((response.status, response.read()))
+            connection.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+    assert [status for status, _ in answers] == [500, 500, 200]
+    assert answers[0][1] == b"500 Internal Server Error\n"
+    assert answers[2][1] == (episode / "episode.mp3").read_bytes()
+    logged = capsys.readouterr().err.splitlines()
+    assert len(logged) == 2  # one line per failed request, no traceback
+    assert f"{episode / 'settings.yaml'}:3: invalid YAML" in logged[0]
