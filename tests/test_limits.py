@@ -310,3 +310,40 @@ def test_serve_answers_500_for_a_broken_settings_yaml_and_keeps_serving(
     logged = capsys.readouterr().err.splitlines()
     assert len(logged) == 2  # one line per failed request, no traceback
     assert f"{episode / 'settings.yaml'}:3: invalid YAML" in logged[0]
+
+
+# ---------------------------------------------------------------- feed
+
+
+@pytest.mark.parametrize("days_ahead", [0, 30])
+def test_the_feed_is_the_same_on_every_fetch(tmp_path: Path, days_ahead: int) -> None:
+    """Today's episode (before 06:00 JST too) and a future-dated one: pubDate is recorded."""
+    import datetime
+    import email.utils
+    import xml.etree.ElementTree as ET
+
+    from fakes import FakeEngine
+
+    from yomiage.episode import build_episode
+    from yomiage.feed import JST, render_feed
+
+    day = datetime.datetime.now(JST).date() + datetime.timedelta(days=days_ahead)
+    settings = tmp_path / "settings.yaml"
+    settings.write_text(f"episode:\n  date: {day.isoformat()}\n  slug: ep\n", "utf-8")
+    source = tmp_path / "article.md"
+    source.write_text("# 記事\n\n## 一章\n\n一つ目の文です。\n", encoding="utf-8")
+    out = tmp_path / "out"
+    build_episode(source, load_config(settings), out, engine=FakeEngine())
+    mp3 = out / "ep" / "episode.mp3"
+    two_hours_ago = time.time() - 7200  # as if built at 04:00 for a 06:00 episode
+    os.utime(mp3, (two_hours_ago, two_hours_ago))
+
+    first = render_feed(out, "http://127.0.0.1:8000", channel_cover=False)[1]
+    time.sleep(1.1)  # RSS dates have seconds: "now" would differ by now
+    second = render_feed(out, "http://127.0.0.1:8000", channel_cover=False)[1]
+    assert first == second
+    pub_date = email.utils.parsedate_to_datetime(ET.fromstring(first).findtext(".//pubDate") or "")
+    six_am = datetime.datetime.combine(day, datetime.time(6, tzinfo=JST))
+    built = datetime.datetime.fromtimestamp(int(two_hours_ago), datetime.timezone.utc)
+    assert pub_date == min(six_am, built)
+    assert pub_date <= datetime.datetime.now(datetime.timezone.utc)
