@@ -347,3 +347,45 @@ def test_the_feed_is_the_same_on_every_fetch(tmp_path: Path, days_ahead: int) ->
     built = datetime.datetime.fromtimestamp(int(two_hours_ago), datetime.timezone.utc)
     assert pub_date == min(six_am, built)
     assert pub_date <= datetime.datetime.now(datetime.timezone.utc)
+
+
+# ---------------------------------------------------------------- the edge probe
+
+
+@pytest.fixture
+def standin(monkeypatch: pytest.MonkeyPatch) -> Any:
+    from edge_standin import EdgeStandIn
+
+    with EdgeStandIn() as server:
+        server.patch(monkeypatch)
+        yield server
+
+
+@pytest.mark.parametrize(
+    ("kind", "times"), [("drop", 2), ("close_immediately", 2), ("no_audio", 1), ("status", 1)]
+)
+def test_the_edge_probe_retries_like_synthesis(standin: Any, kind: str, times: int) -> None:
+    """A service that fails the first requests is reachable: --engine edge and auto use it."""
+    from yomiage.engines import check_reachable, choose_engine
+
+    config = load_config()
+    options = {"after_messages": 0} if kind == "drop" else {}  # the probe's "あ" is one message
+    standin.fail_next(kind, times=times, **options)
+    started = time.monotonic()
+    engine, note = choose_engine("auto", config)
+    assert engine.name == "edge" and note is None
+    assert time.monotonic() - started < 4.0  # within the probe's 3 s, and a margin
+    assert standin.connections == times + 1
+    standin.fail_next(kind, times=times, **options)
+    check_reachable(choose_engine("edge", config)[0])  # --engine edge: no "cannot reach"
+
+
+def test_the_edge_probe_still_gives_up_by_its_deadline(standin: Any) -> None:
+    from yomiage.engines import choose_engine
+
+    standin.fail_next("drop", times=50, after_messages=0)
+    started = time.monotonic()
+    engine, note = choose_engine("auto", load_config())
+    assert time.monotonic() - started < 4.5
+    assert engine.name == "openjtalk"
+    assert note is not None and note.startswith("cannot reach the edge-tts service (")
