@@ -187,6 +187,17 @@ def test_a_script_linked_to_a_secret_file_does_not_quote_it(tmp_path: Path) -> N
     assert str(raised.value).startswith(f"{settings}:1: unknown setting")
 
 
+def test_a_readings_file_linked_to_a_secret_does_not_quote_its_values(tmp_path: Path) -> None:
+    secret = tmp_path / ".env"
+    secret.write_text("API_KEY: sk-live-SECRET123\n", encoding="utf-8")
+    link = tmp_path / "readings.yaml"
+    link.symlink_to(secret)
+    with pytest.raises(ConfigError) as raised:
+        Lexicon.load(link)
+    assert "SECRET123" not in str(raised.value)
+    assert str(raised.value).startswith(f"{link}:1: 'API_KEY': the reading must be kana")
+
+
 def test_a_typed_unknown_key_is_still_named(tmp_path: Path) -> None:
     settings = tmp_path / "settings.yaml"
     settings.write_text("voice:\n  sped: 1.2\n", encoding="utf-8")

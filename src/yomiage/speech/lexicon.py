@@ -196,7 +196,8 @@ def _entry(surface: str, node: yaml.Node, where: str) -> Entry | None:
     if not reading:
         return None  # a stub from `yomiage readings --write`, not filled in yet
     if _LATIN.search(reading):
-        raise ConfigError(f"{where}: '{surface}': the reading must be kana, not {reading!r}")
+        # the value is not repeated: a file linked here by mistake may hold a secret
+        raise ConfigError(f"{where}: '{surface}': the reading must be kana, not Latin letters")
     case = options.get("case", "any" if latin else "exact")
     if case not in ("any", "exact"):
         raise ConfigError(f"{where}: '{surface}': case must be 'any' or 'exact', not {case!r}")
