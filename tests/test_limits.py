@@ -170,21 +170,24 @@ def test_named_files_that_are_fifos_or_devices_are_refused(fifo: Path) -> None:
 SECRET = "root:$6$hunter2SALT$hashhashhash:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n"
 
 
-def test_a_script_linked_to_a_secret_file_does_not_quote_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("name", "load", "expected"),
+    [
+        ("script.yaml", read_script, "the script: unknown key"),
+        ("settings.yaml", load_config, "unknown setting"),
+    ],
+)
+def test_a_file_linked_to_a_secret_is_not_quoted(
+    tmp_path: Path, name: str, load: Any, expected: str
+) -> None:
     secret = tmp_path / "shadow"
     secret.write_text(SECRET, encoding="utf-8")
-    link = tmp_path / "script.yaml"
+    link = tmp_path / name
     link.symlink_to(secret)
-    with pytest.raises(ScriptError) as raised:
-        read_script(link)
+    with pytest.raises((ScriptError, ConfigError)) as raised:
+        load(link)
     assert "hunter2" not in str(raised.value) and "$6$" not in str(raised.value)
-    assert str(raised.value).startswith(f"{link}:1: the script: unknown key")
-    settings = tmp_path / "settings.yaml"
-    settings.symlink_to(secret)
-    with pytest.raises(ConfigError) as raised:
-        load_config(settings)
-    assert "hunter2" not in str(raised.value) and "$6$" not in str(raised.value)
-    assert str(raised.value).startswith(f"{settings}:1: unknown setting")
+    assert str(raised.value).startswith(f"{link}:1: {expected}")
 
 
 def test_a_readings_file_linked_to_a_secret_does_not_quote_its_values(tmp_path: Path) -> None:
