@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from yomiage.errors import OutputError
+from yomiage.userfile import kind_of, read_text
 
 
 def ensure_folder(folder: Path) -> Path:
@@ -38,7 +39,9 @@ def check_replaceable(path: Path) -> None:
             raise OutputError(f"{path}: a symbolic link loop, not a file") from None
         raise OutputError(f"{path}: cannot write ({exc.strerror})") from None
     if not stat.S_ISREG(mode):
-        raise OutputError(f"{path}: not a regular file ({_kind(mode)}); yomiage writes only files")
+        raise OutputError(
+            f"{path}: not a regular file ({kind_of(mode)}); yomiage writes only files"
+        )
 
 
 def resolved(path: Path) -> Path:
@@ -47,12 +50,6 @@ def resolved(path: Path) -> Path:
         return path.resolve()
     except (RuntimeError, OSError):  # RuntimeError before Python 3.13, OSError (ELOOP) after
         raise OutputError(f"{path}: a symbolic link loop, not a file") from None
-
-
-def _kind(mode: int) -> str:
-    kinds = {stat.S_ISDIR: "a folder", stat.S_ISFIFO: "a FIFO", stat.S_ISSOCK: "a socket"}
-    kinds |= {stat.S_ISCHR: "a device", stat.S_ISBLK: "a device"}
-    return next((name for test, name in kinds.items() if test(mode)), "not a file")
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
@@ -142,13 +139,7 @@ def read_text_or_none(path: Path) -> str | None:
 
 def read_regular_text(path: Path) -> str:
     """A text file's content; OSError for anything but a regular file, and no wait on a FIFO."""
-    # O_NONBLOCK: opening a FIFO for reading would wait for a writer forever.
-    handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    with os.fdopen(handle, "rb") as file:
-        mode = os.fstat(handle).st_mode
-        if not stat.S_ISREG(mode):
-            raise OSError(errno.EINVAL, f"not a regular file ({_kind(mode)})")
-        return file.read().decode("utf-8")
+    return read_text(path, "utf-8")
 
 
 def write_text_if_changed(path: Path, text: str) -> None:

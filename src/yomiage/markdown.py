@@ -24,6 +24,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.gfm_autolink import gfm_autolink_plugin
 
+from yomiage import safeyaml
 from yomiage.errors import SourceError
 from yomiage.plaintext import Block, Line, LineRules, reads_as_prose, tidy
 
@@ -246,18 +247,15 @@ def _front_matter(block: str, name: str) -> dict[object, object] | None:
     """The YAML mapping of a leading --- block, or None when it is not YAML at all
     (prose between two horizontal rules) or not a mapping."""
     try:
-        meta = _load_yaml(block)
+        meta = safeyaml.safe_load(block)
     except yaml.YAMLError as error:
         if not _YAML_KEY.match(block):
             return None
         problem = getattr(error, "problem", None) or "cannot parse"
-        raise SourceError(f"{name}: invalid YAML front matter ({problem})") from error
+        mark = getattr(error, "problem_mark", None)
+        where = f"{name}:{mark.line + 2}" if mark else name  # the block starts on line 2
+        raise SourceError(f"{where}: invalid YAML front matter ({problem})") from None
     return meta if isinstance(meta, dict) else None
-
-
-def _load_yaml(block: str) -> object:
-    """The one YAML call for front matter (a safer loader replaces it in one place)."""
-    return yaml.safe_load(block)
 
 
 def _title(meta: dict[object, object]) -> str | None:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from yomiage import safeyaml
 from yomiage.config import Config
 from yomiage.episode import LATIN_WORDS_FILE, script_utterances
 from yomiage.errors import ConfigError
@@ -182,7 +183,7 @@ STUB_HEADER = (
 
 def _surfaces(text: str, path: Path) -> set[str]:
     try:
-        data = yaml.safe_load(text)
+        data = safeyaml.safe_load(text)
     except yaml.YAMLError:
         raise ConfigError(f"{path}: not valid YAML; fix it before adding to it") from None
     if data is None:

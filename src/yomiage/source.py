@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import regex
+
+from yomiage import userfile
 from yomiage.document import Document, Role, Section
 from yomiage.errors import SourceError
 from yomiage.markdown import markdown_blocks
@@ -55,7 +58,7 @@ _UNSUPPORTED_BOMS = (
 
 @dataclass(frozen=True)
 class _Roles:
-    headings: tuple[tuple[Role, tuple[re.Pattern[str], ...]], ...]
+    headings: tuple[tuple[Role, tuple[regex.Pattern[str], ...]], ...]
     impression_markers: tuple[str, ...]
     min_hits: int
 
@@ -66,13 +69,11 @@ class _Roles:
 def read_source(path: Path, extra_chrome_patterns: Sequence[str] = ()) -> Document:
     """Read a .txt or .md/.markdown article; any other suffix is read as plain text."""
     try:
-        if path.is_dir():
-            raise SourceError(f"{path}: is a folder, not a file")
-        if path.exists() and not path.is_file():
-            raise SourceError(f"{path}: is not a regular file")  # a FIFO would block
-        data = path.read_bytes()
+        data = userfile.read_bytes(path)  # a FIFO would block, a device never end
     except FileNotFoundError as error:
         raise SourceError(f"{path}: no such file") from error
+    except userfile.NotRegularFile as error:
+        raise SourceError(f"{path}: is {error}") from None
     except OSError as error:
         raise SourceError(f"{path}: cannot read ({error.strerror})") from error
     return parse_text(
