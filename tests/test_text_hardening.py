@@ -199,7 +199,7 @@ def test_a_chapter_with_nothing_to_pronounce_is_refused_before_synthesis(
     source.write_text(f"# 記事\n\n## はじめに\n\n{body}\n\n{section}", encoding="utf-8")
     engine = FakeEngine()
     with pytest.raises(
-        ScriptError, match=r"^chapter 3 「.+」 has nothing Open JTalk can pronounce"
+        ScriptError, match=r"^chapter 3 「.+」 has nothing a Japanese voice can pronounce"
     ):
         build_episode(source, load_config(), tmp_path / "out", engine=engine)
     assert engine.calls == []  # decided before anything was spoken
