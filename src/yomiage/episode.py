@@ -520,8 +520,8 @@ def _refuse_silent_chapters(script: Script, utterances: Sequence[Utterance]) -> 
     for index, chapter in enumerate(script.chapters):
         if index not in spoken:
             raise ScriptError(
-                f"chapter {index + 1} 「{chapter.title}」 has nothing a Japanese voice can pronounce"
-                " (only Hangul, emoji or other scripts it has no reading for);"
+                f"chapter {index + 1} 「{chapter.title}」 has nothing a Japanese voice can"
+                " pronounce (only Hangul, emoji or other scripts it has no reading for);"
                 " write it in Japanese or remove it"
             )
 
