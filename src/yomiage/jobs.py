@@ -42,6 +42,12 @@ class Job:
     script_text: str | None  # script.yaml to write; None when the build reads the folder's
     previous: Manifest | None  # the last build of this same episode, if any
     regen: frozenset[str] = frozenset()  # chapter ids to synthesize even when cached
+    regen_keys: frozenset[str] = frozenset()  # segment keys likewise (regen --flagged)
+
+    @property
+    def speaks_again(self) -> bool:
+        """Whether some cached sentences are to get a new take."""
+        return bool(self.regen or self.regen_keys)
 
 
 def prepare_from_source(source: Path, config: Config, out_dir: Path, force: bool = False) -> Job:
@@ -64,11 +70,14 @@ def prepare_from_source(source: Path, config: Config, out_dir: Path, force: bool
     return Job(folder, script, config, source, script_text, previous)
 
 
-def prepare_from_folder(folder: Path, config: Config, regen: Sequence[str] = ()) -> Job:
+def prepare_from_folder(
+    folder: Path, config: Config, regen: Sequence[str] = (), regen_keys: Sequence[str] = ()
+) -> Job:
     """A job that rebuilds an episode folder from its (edited) script.yaml.
 
     `regen` names chapters to synthesize again even where they are cached: by
     their number in the MP3's chapter list (as `yomiage chapters` shows it), or id.
+    `regen_keys` names single sentences by segment key (the ones a check flagged).
     """
     check_episode_folder(folder)
     script = read_script(folder / SCRIPT_FILE)
@@ -76,7 +85,8 @@ def prepare_from_folder(folder: Path, config: Config, regen: Sequence[str] = ())
     listed = _listed_chapter_ids(folder, script)
     chosen = frozenset(find_chapter(script, listed, reference, folder).id for reference in regen)
     source = Path(previous.source) if previous and previous.source else None
-    return Job(folder, script, _with_date(config, previous), source, None, previous, chosen)
+    config = _with_date(config, previous)
+    return Job(folder, script, config, source, None, previous, chosen, frozenset(regen_keys))
 
 
 def folder_config(folder: Path, *more: Path) -> Config:
