@@ -217,3 +217,14 @@ def test_an_episode_spoken_through_silent_faults_gets_exactly_those_sentences_fl
     code, _, err = _check(folder)
     assert code == 0, err
     assert _flagged(_report(folder)) == []
+
+
+def test_regen_needs_something_to_speak_again_and_a_clean_report_needs_nothing(
+    episode: Path,
+) -> None:
+    result = runner.invoke(app, ["regen", str(episode)])
+    assert result.exit_code == 1 and "--chapter N (repeatable) or --flagged" in result.stderr
+    mp3_before = file_sha256(episode / "episode.mp3")
+    result = runner.invoke(app, ["regen", str(episode), "--flagged"])  # check.json: 0 flagged
+    assert result.exit_code == 0 and "flagged no sentence" in result.stderr
+    assert file_sha256(episode / "episode.mp3") == mp3_before

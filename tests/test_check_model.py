@@ -9,7 +9,8 @@ import pytest
 
 from yomiage.check import model
 from yomiage.check.model import INSTALL_HINT, choose_model, load_model, packaged_model_folder
-from yomiage.errors import CheckError
+from yomiage.config import load_config
+from yomiage.errors import CheckError, ConfigError
 
 
 def _part_sizes() -> int:
@@ -63,3 +64,13 @@ def test_a_size_name_that_is_not_downloaded_fails_in_one_line() -> None:
     with pytest.raises(CheckError, match="cannot load the speech recognition model 'tiny'") as err:
         load_model(choose_model("tiny"), threads=1)
     assert "\n" not in str(err.value)
+
+
+def test_check_settings_are_checked_on_load(tmp_path: Path) -> None:
+    settings = tmp_path / "settings.yaml"
+    settings.write_text("check:\n  model: small\n  max_cer: 1.5\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"settings\.yaml:3: check\.max_cer must be between 0"):
+        load_config(settings)
+    settings.write_text("check:\n  model: small\n", encoding="utf-8")
+    assert load_config(settings).check.model == "small"
+    assert load_config().check.model is None  # the packaged model
