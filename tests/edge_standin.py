@@ -54,6 +54,7 @@ import numpy as np
 import numpy.typing as npt
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from yomiage.audio import Audio, resample
 from yomiage.ffmpeg import Mp3Encoder
 
 if TYPE_CHECKING:
@@ -75,7 +76,6 @@ FAULT_KINDS: tuple[str, ...] = ("drop", "no_audio", "slow", "status", "close_imm
 SilentFault = Literal["cut_short", "other_words"]
 SILENT_FAULTS: tuple[str, ...] = ("cut_short", "other_words")
 Speech = Literal["tone", "openjtalk"]
-OPEN_JTALK_RATE = 48_000
 
 
 def _voice(locale: str, name: str, gender: str, friendly: str) -> dict[str, Any]:
@@ -535,12 +535,12 @@ class EdgeStandIn:
         if self.speech == "tone":
             return _voiced_tone(text, round(self.audio_seconds(text, rate) * SAMPLE_RATE))
         import pyopenjtalk
-        from scipy.signal import resample_poly
 
         with self._tts_lock:
-            samples, _ = pyopenjtalk.tts(text, speed=_rate_factor(rate))
+            samples, rate_hz = pyopenjtalk.tts(text, speed=_rate_factor(rate))
         # Open JTalk speaks at 48 kHz on an int16 scale that may exceed it: bring the peak to -6 dB.
-        speech = resample_poly(np.asarray(samples, np.float64), SAMPLE_RATE, OPEN_JTALK_RATE)
+        spoken = Audio(np.asarray(samples, np.float32), int(rate_hz))
+        speech = resample(spoken, SAMPLE_RATE).samples
         peak = float(np.max(np.abs(speech))) if len(speech) else 0.0
         return (speech * (0.5 / peak if peak else 0.0)).astype(np.float32)
 
