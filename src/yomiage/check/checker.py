@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from yomiage.check.kana import comparable, edits, episode_speech, kana_for, morae
+from yomiage.check.kana import cer, comparable, edits, episode_speech, kana_for, morae
 from yomiage.check.listen import (
     RATE,
     Span,
@@ -121,12 +121,11 @@ def episode_pace(sentences: list[Heard]) -> float:
 
 def judge(heard: Heard, pace: float, settings: CheckSettings) -> SentenceCheck:
     expected, got = comparable(heard.expected_kana), comparable(heard.heard_kana)
-    wrong = edits(expected, got)
-    cer = wrong / len(expected) if expected else float(bool(got))
+    rate = cer(expected, got)
     needed = morae(heard.expected_kana) * pace
     reasons = []
-    if cer > settings.max_cer:
-        reasons.append(f"kana error rate {cer:.2f} is over {settings.max_cer:g}")
+    if rate > settings.max_cer:
+        reasons.append(f"kana error rate {rate:.2f} is over {settings.max_cer:g}")
     if heard.seconds < needed * settings.short_ratio - settings.slack_s:
         reasons.append(f"too short: {heard.seconds:.1f} s where its text needs {needed:.1f} s")
     elif heard.seconds > needed * settings.long_ratio + settings.slack_s:
@@ -139,7 +138,7 @@ def judge(heard: Heard, pace: float, settings: CheckSettings) -> SentenceCheck:
         heard.heard,
         expected,
         got,
-        cer,
+        rate,
         heard.seconds,
         needed,
         tuple(reasons),
