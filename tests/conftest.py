@@ -1,4 +1,4 @@
-"""Every test runs with its own empty user config, and no test reaches the edge service."""
+"""Every test runs with its own empty user config; no test reaches the edge service or a model hub."""
 
 from __future__ import annotations
 
@@ -11,12 +11,21 @@ import pytest
 CLOSED_EDGE_URL = "ws://127.0.0.1:9/edge/v1?TrustedClientToken=0"  # port 9: nothing listens
 
 
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where `yomiage check` joins the packaged model: once per test session."""
+    return tmp_path_factory.mktemp("models")
+
+
 @pytest.fixture(autouse=True)
 def _isolated_user_config(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, model_cache: Path
 ) -> None:
     home = tmp_path_factory.mktemp("config-home")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    # No model is ever downloaded: a size name must be in the local hub cache, or fail.
+    monkeypatch.setenv("YOMIAGE_MODEL_CACHE", str(model_cache))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.delenv("YOMIAGE_READINGS", raising=False)
     # The edge service is never reached from a test: `auto` finds this port closed
     # at once and speaks with Open JTalk; edge tests point it at their stand-in.

@@ -12,13 +12,20 @@ endpoints with aiohttp, in a thread with its own event loop:
 Like the real service it checks the Sec-MS-GEC token against its own clock (`clock_offset_s`
 shifts that clock) and answers a bad one with 403 and a Date header, which edge-tts uses to
 correct its clock and retry once. The audio is real MP3 (24 kHz mono, 48 kbit/s CBR, no
-Xing/Info frame, as `audio-24khz-48kbitrate-mono-mp3` arrives) of a voiced tone whose length
-follows the text, made by the project's own `Mp3Encoder`. An unknown voice gets turn.start and
-turn.end with no audio, as the real service does (edge-tts raises NoAudioReceived).
+Xing/Info frame, as `audio-24khz-48kbitrate-mono-mp3` arrives), made by the project's own
+`Mp3Encoder`: a voiced tone whose length follows the text, or with `speech="openjtalk"` the
+text really spoken by Open JTalk, so that a speech recogniser can hear it. An unknown voice
+gets turn.start and turn.end with no audio, as the real service does (edge-tts raises
+NoAudioReceived).
+
+The service also fails silently, and `fail_text` plays that for one text: a reply cut short
+("cut_short"), or the audio of other words ("other_words"); the boundaries and every frame
+look as usual, so the client sees nothing wrong.
 
     with EdgeStandIn() as standin:
         standin.patch(monkeypatch)  # edge-tts now talks to the stand-in
         standin.fail_next("drop", after_messages=1)
+        standin.fail_text("二つ目の文", "cut_short", keep=0.4)
         ...
         assert standin.requests[0].text == "..."
 """
@@ -47,6 +54,7 @@ import numpy as np
 import numpy.typing as npt
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from yomiage.audio import Audio, resample
 from yomiage.ffmpeg import Mp3Encoder
 
 if TYPE_CHECKING:
@@ -64,6 +72,10 @@ FRAMES_PER_MESSAGE = 20  # 20 MP3 frames of 24 ms: about 0.5 s of audio per bina
 
 FaultKind = Literal["drop", "no_audio", "slow", "status", "close_immediately"]
 FAULT_KINDS: tuple[str, ...] = ("drop", "no_audio", "slow", "status", "close_immediately")
+# Faults the client cannot see: they answer every request for one text, until clear().
+SilentFault = Literal["cut_short", "other_words"]
+SILENT_FAULTS: tuple[str, ...] = ("cut_short", "other_words")
+Speech = Literal["tone", "openjtalk"]
 
 
 def _voice(locale: str, name: str, gender: str, friendly: str) -> dict[str, Any]:
@@ -141,7 +153,8 @@ class EdgeStandIn:
     `seconds_per_char` and `min_seconds` size the audio, divided by the prosody rate
     (+25% gives audio 1/1.25 as long); `clock_offset_s` sets the service's clock ahead of
     this machine's, so the client's first token is refused with 403 until it corrects its
-    skew; `check_token=False` accepts any Sec-MS-GEC.
+    skew; `check_token=False` accepts any Sec-MS-GEC. `speech="openjtalk"` speaks the text
+    with Open JTalk (at the prosody rate) instead of the tone, for tests that listen to it.
     """
 
     def __init__(
@@ -152,7 +165,9 @@ class EdgeStandIn:
         min_seconds: float = 0.3,
         clock_offset_s: float = 0.0,
         check_token: bool = True,
+        speech: Speech = "tone",
     ) -> None:
+        self.speech = speech
         self.delay_s = delay_s
         self.seconds_per_char = seconds_per_char
         self.min_seconds = min_seconds
@@ -165,8 +180,10 @@ class EdgeStandIn:
         self.max_in_flight = 0
         self._in_flight = 0
         self._faults: deque[_Fault] = deque()
+        self._text_faults: dict[str, _Fault] = {}
+        self._tts_lock = threading.Lock()  # one Open JTalk call at a time
         self._lock = threading.Lock()
-        self._mp3_cache: dict[tuple[str, int], bytes] = {}
+        self._mp3_cache: dict[tuple[str, str, float], tuple[bytes, float]] = {}
         self._handlers: set[asyncio.Task[Any]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -224,12 +241,24 @@ class EdgeStandIn:
         with self._lock:
             self._faults.extend(_Fault(kind, dict(options)) for _ in range(times))
 
+    def fail_text(self, text: str, kind: SilentFault, **options: Any) -> None:
+        """Answer every request whose text contains `text` wrongly, with no sign of it.
+
+        - "cut_short": only the first `keep` (0.4) of its audio;
+        - "other_words": the audio of `words` (another sentence) instead.
+        """
+        if kind not in SILENT_FAULTS:
+            raise ValueError(f"unknown silent fault {kind!r}; one of {', '.join(SILENT_FAULTS)}")
+        with self._lock:
+            self._text_faults[text] = _Fault(kind, dict(options))
+
     def clear(self) -> None:
-        """Forget the recorded requests and any queued faults."""
+        """Forget the recorded requests and any queued or per-text faults."""
         with self._lock:
             self.requests.clear()
             self.rejected.clear()
             self._faults.clear()
+            self._text_faults.clear()
             self.connections = 0
             self.voice_list_calls = 0
             self.max_in_flight = 0
@@ -375,6 +404,7 @@ class EdgeStandIn:
         _, ssml = frame.split("\r\n\r\n", 1)
         parsed = _parse_ssml(ssml)
         request_id = headers.get("X-RequestId", uuid.uuid4().hex)
+        silent = self._text_fault(parsed["text"])
         record = Request(
             text=parsed["text"],
             escaped_text=parsed["escaped_text"],
@@ -390,7 +420,7 @@ class EdgeStandIn:
             output_format=connection.output_format,
             request_id=request_id,
             connection_id=connection.connection_id,
-            fault=fault.kind if fault is not None else None,
+            fault=fault.kind if fault is not None else silent.kind if silent else None,
         )
         with self._lock:
             self.requests.append(record)
@@ -414,8 +444,15 @@ class EdgeStandIn:
         await ws.send_str(_text_frame(rid, "turn.start", json.dumps(turn_start)))
         known = any(voice["Name"] == record.voice for voice in VOICES)
         if (fault is None or fault.kind != "no_audio") and known:
-            seconds = self.audio_seconds(record.text, record.rate)
-            mp3 = await asyncio.to_thread(self._mp3, record.text, seconds)
+            silent = self._text_fault(record.text)
+            said = str(silent.options["words"]) if silent and silent.kind == "other_words" else ""
+            keep = float(silent.options.get("keep", 0.4)) if silent else 1.0
+            if silent is None or silent.kind != "cut_short":
+                keep = 1.0
+            mp3, seconds = await asyncio.to_thread(
+                self._mp3, said or record.text, record.rate, keep
+            )
+            # The boundaries are those of the text asked for, whatever the audio holds.
             metadata = _boundaries(record.text, seconds, record.boundaries)
             stream_id = uuid.uuid4().hex.upper()
             frame_bytes = _frame_length(mp3)
@@ -472,22 +509,40 @@ class EdgeStandIn:
             self.rejected.append(403)
         return web.Response(status=403, headers={"Date": self._http_date()})
 
-    def _mp3(self, text: str, seconds: float) -> bytes:
-        samples = round(seconds * SAMPLE_RATE)
-        key = (text, samples)
+    def _text_fault(self, text: str) -> _Fault | None:
+        with self._lock:
+            return next((f for t, f in self._text_faults.items() if t in text), None)
+
+    def _mp3(self, text: str, rate: str, keep: float = 1.0) -> tuple[bytes, float]:
+        """The MP3 of `text` at prosody `rate`, only its first `keep` part; and the whole length."""
+        key = (text, rate, keep)
         with self._lock:
             cached = self._mp3_cache.get(key)
         if cached is not None:
             return cached
-        pcm = (_voiced_tone(text, samples) * 32767).astype("<i2").tobytes()
+        speech = self._speech_samples(text, rate)
+        pcm = (speech[: round(len(speech) * keep)] * 32767).astype("<i2").tobytes()
         with tempfile.TemporaryDirectory(prefix="edge-standin-") as folder:
             path = Path(folder) / "speech.mp3"
             with Mp3Encoder(path, SAMPLE_RATE, BITRATE_KBPS, 1) as encoder:
                 encoder.write(pcm)
-            mp3 = _strip_info_frame(path.read_bytes())
+            answer = (_strip_info_frame(path.read_bytes()), len(speech) / SAMPLE_RATE)
         with self._lock:
-            self._mp3_cache[key] = mp3
-        return mp3
+            self._mp3_cache[key] = answer
+        return answer
+
+    def _speech_samples(self, text: str, rate: str) -> npt.NDArray[np.float32]:
+        if self.speech == "tone":
+            return _voiced_tone(text, round(self.audio_seconds(text, rate) * SAMPLE_RATE))
+        import pyopenjtalk
+
+        with self._tts_lock:
+            samples, rate_hz = pyopenjtalk.tts(text, speed=_rate_factor(rate))
+        # Open JTalk speaks at 48 kHz on an int16 scale that may exceed it: bring the peak to -6 dB.
+        spoken = Audio(np.asarray(samples, np.float32), int(rate_hz))
+        speech = resample(spoken, SAMPLE_RATE).samples
+        peak = float(np.max(np.abs(speech))) if len(speech) else 0.0
+        return (speech * (0.5 / peak if peak else 0.0)).astype(np.float32)
 
 
 # -- the wire format -------------------------------------------------------------------------

@@ -22,6 +22,7 @@ class FakeEngine:
 
     name = "fake"
     spells_latin = False  # the pipeline tests need no Open JTalk lookups
+    deterministic = True
 
     def __init__(
         self,

@@ -19,14 +19,31 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from yomiage import __version__
-from yomiage.config import AUTO_ENGINE, Config, EngineSettings, SettingError, load_config
+from yomiage.check import (
+    REPORT_FILE,
+    CheckReport,
+    check_episode,
+    episode_of,
+    flagged_keys,
+    write_report,
+)
+from yomiage.config import (
+    AUTO_ENGINE,
+    CheckSettings,
+    Config,
+    EngineSettings,
+    SettingError,
+    load_config,
+)
 from yomiage.engines import ENGINES, Engine, choose_engine, engine_voices
 from yomiage.episode import BuildPlan, plan_job, run_job
 from yomiage.errors import ConfigError, OutputError, YomiageError
 from yomiage.feed import publish_feed
 from yomiage.jobs import (
     EPISODE_FILE,
+    SCRIPT_FILE,
     SEGMENTS_DIR,
+    SETTINGS_FILE,
     Job,
     check_episode_folder,
     episode_folder_of,
@@ -131,21 +148,128 @@ def build(
 def regen(
     folder: Annotated[Path, typer.Argument(help="The episode folder.", metavar="EPISODE_DIR")],
     chapter: Annotated[
-        list[str],
+        list[str] | None,
         typer.Option(
             "--chapter",
             help="Chapter to speak again: its number in `yomiage chapters`, or its id. Repeatable.",
         ),
-    ],
+    ] = None,
+    flagged: Annotated[
+        bool,
+        typer.Option("--flagged", help="Speak again the sentences the last check flagged."),
+    ] = False,
     config_file: ConfigOption = None,
     engine: EngineOption = None,
     dry_run: DryRunOption = False,
 ) -> None:
-    """Speak chapters of EPISODE_DIR again, even unchanged, and rebuild the MP3 around them."""
+    """Speak chapters or flagged sentences of EPISODE_DIR again and rebuild the MP3 around them."""
     with _one_line_errors():
+        if not chapter and not flagged:
+            _fail("say what to speak again: --chapter N (repeatable) or --flagged")
         config = _folder_config(folder, config_file, engine)
-        job = prepare_from_folder(folder, config, regen=chapter)
-        _run(job, _engine(job.config), dry_run)
+        keys = flagged_keys(folder, folder / EPISODE_FILE) if flagged else ()
+        if flagged and not keys and not chapter:
+            err.print(
+                f"nothing to do: the last check of {escape(str(folder))} flagged no sentence",
+                highlight=False,
+                soft_wrap=True,
+            )
+            return
+        job = prepare_from_folder(folder, config, regen=chapter or (), regen_keys=keys)
+        speaker = _engine(job.config)
+        if keys and speaker.deterministic:
+            _fail(
+                f"the {speaker.name} engine says a text the same way every time, so a new take "
+                f"of the {len(keys)} flagged sentences would sound the same: fix how they are "
+                f"read (`yomiage readings {folder}`, then a lexicon entry) or their text in "
+                f"{folder / SCRIPT_FILE}, and `yomiage build {folder}`"
+            )
+        _run(job, speaker, dry_run)
+
+
+@app.command()
+def check(
+    target: Annotated[
+        Path,
+        typer.Argument(help="An episode folder, or its MP3.", metavar="EPISODE_DIR|EPISODE.mp3"),
+    ],
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Also write the report to this file.")
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="A faster-whisper size name (small) or a model folder; "
+            "default: check.model, else the packaged Whisper base.",
+            metavar="NAME|PATH",
+        ),
+    ] = None,
+    config_file: ConfigOption = None,
+) -> None:
+    """Listen to every sentence and flag those not said as written (report in check.json).
+
+    Exit 0 when nothing is flagged, 1 when a sentence is, 2 when the check itself fails.
+    """
+    try:
+        folder, _ = episode_of(target)
+        settings = _check_settings(folder, config_file, model)
+        progress = ListeningProgress()
+        with progress:
+            report = check_episode(target, settings, progress.start, progress.advance)
+        write_report(folder / REPORT_FILE, report)
+        if json_file is not None:
+            write_report(json_file, report)
+    except YomiageError as exc:
+        _fail(str(exc), code=2)
+    except KeyboardInterrupt:
+        _fail("interrupted; no report was written", code=130)
+    _print_report(report, folder)
+    raise typer.Exit(1 if report.flagged else 0)
+
+
+def _check_settings(folder: Path, config_file: Path | None, model: str | None) -> CheckSettings:
+    """check: from the defaults, the folder's settings.yaml and --config; --model over them."""
+    recorded = folder / SETTINGS_FILE
+    config = (
+        folder_config(folder, *_given(config_file))
+        if recorded.is_file()
+        else load_config(*_given(config_file))
+    )
+    if model is None:
+        return config.check
+    try:
+        return replace(config.check, model=model)
+    except SettingError as exc:
+        raise ConfigError(f"--model: {exc}") from None
+
+
+def _print_report(report: CheckReport, folder: Path) -> None:
+    """A row per chapter on standard output, then each flagged sentence, then the verdict."""
+    out = Console(width=200, soft_wrap=True, highlight=False)
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for column in ("#", "id", "title", "CER", "flagged"):
+        right = column in ("#", "CER")
+        table.add_column(column, no_wrap=True, justify="right" if right else "left")
+    for number, chapter in enumerate(report.chapters, start=1):
+        flags = f"[red]{chapter.flagged}[/]" if chapter.flagged else "0"
+        table.add_row(str(number), chapter.id, escape(chapter.title), f"{chapter.cer:.3f}", flags)
+    out.print(table)
+    for chapter, sentence in report.flagged_sentences():
+        out.print(f"\n[bold]{chapter.id}[/] {escape(sentence.text)}")
+        if sentence.spoken != sentence.text:
+            out.print(f"  given:  {escape(sentence.spoken)}")
+        out.print(f"  heard:  {escape(sentence.heard) or '(nothing)'}")
+        out.print(f"  why:    {escape('; '.join(sentence.reasons))}")
+    total = sum(len(c.sentences) for c in report.chapters)
+    verdict = "[red]flagged[/]" if report.flagged else "[green]all heard right[/]"
+    err.print(
+        f"{verdict}: {report.flagged} of {total} sentences; kana error rate "
+        f"{report.mean_cer:.3f} ({escape(report.model)}); report in "
+        f"{escape(str(folder / REPORT_FILE))}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command()
@@ -507,6 +631,18 @@ class RichProgress:
 
     def segment_done(self, chapter_title: str) -> None:
         self._bar.update(self._task, advance=1, description=_short(chapter_title), refresh=True)
+
+
+class ListeningProgress(RichProgress):
+    """The same bar over the sentences being heard."""
+
+    def start(self, total: int) -> None:
+        self._bar.update(
+            self._task, total=total, completed=0, description=_short("listening"), refresh=True
+        )
+
+    def advance(self, sentences: int) -> None:
+        self._bar.update(self._task, advance=sentences, refresh=True)
 
 
 def _short(title: str, cells: int = 34) -> str:

@@ -265,6 +265,26 @@ class PublishSettings:
 
 
 @dataclass(frozen=True)
+class CheckSettings:
+    """`yomiage check`: the recogniser, and when a sentence is flagged."""
+
+    model: str | None  # a faster-whisper size name or a model folder; None: the packaged one
+    max_cer: float  # flag a sentence whose kana error rate is over this
+    short_ratio: float  # flag one shorter than this times what its morae need, less slack_s
+    long_ratio: float  # or longer than this times it, plus slack_s
+    slack_s: float
+    pad_ms: int  # heard around each sentence, into the pauses
+
+    def __post_init__(self) -> None:
+        _check_not_blank("check.model", self.model)
+        _check_range("check.max_cer", self.max_cer, 0.0, 1.0)
+        _check_range("check.short_ratio", self.short_ratio, 0.0, 1.0)
+        _check_range("check.long_ratio", self.long_ratio, 1.0, 10.0)
+        _check_range("check.slack_s", self.slack_s, 0.0, 10.0)
+        _check_range("check.pad_ms", self.pad_ms, 0, 1000)
+
+
+@dataclass(frozen=True)
 class Config:
     show: ShowSettings
     episode: EpisodeSettings
@@ -276,6 +296,7 @@ class Config:
     master: MasterSettings
     publish: PublishSettings
     edge: EdgeSettings
+    check: CheckSettings
 
 
 # ---------------------------------------------------------------- loading
@@ -437,6 +458,14 @@ def _build(data: dict[str, Any], base_dir: Path) -> Config:
             in_flight=data["edge"]["in_flight"],
             retries=data["edge"]["retries"],
             timeout_s=float(data["edge"]["timeout_s"]),
+        ),
+        check=CheckSettings(
+            model=data["check"]["model"],
+            max_cer=float(data["check"]["max_cer"]),
+            short_ratio=float(data["check"]["short_ratio"]),
+            long_ratio=float(data["check"]["long_ratio"]),
+            slack_s=float(data["check"]["slack_s"]),
+            pad_ms=data["check"]["pad_ms"],
         ),
     )
 

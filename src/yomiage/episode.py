@@ -206,12 +206,12 @@ def _segment_keys(utterances: list[Utterance], engine: Engine) -> list[str]:
 def _keys_to_synthesize(
     job: Job, utterances: list[Utterance], keys: list[str], cache: SegmentCache
 ) -> set[str]:
-    """Keys of chapters to regenerate, and keys the cache does not hold."""
+    """Keys of chapters and sentences to regenerate, and keys the cache does not hold."""
     regen = {i for i, c in enumerate(job.script.chapters) if c.id in job.regen}
     return {
         key
         for u, key in zip(utterances, keys, strict=True)
-        if u.chapter in regen or not cache.has(key)
+        if u.chapter in regen or key in job.regen_keys or not cache.has(key)
     }
 
 
@@ -237,7 +237,7 @@ def _is_up_to_date(job: Job, inputs_hash: str) -> bool:
     """The MP3 is the one the last build made from exactly these inputs; no regen asked."""
     previous = job.previous
     return (
-        not job.regen
+        not job.speaks_again
         and previous is not None
         and previous.inputs_hash == inputs_hash
         and file_sha256(job.folder / EPISODE_FILE) == previous.mp3_sha256
@@ -284,7 +284,7 @@ def _run_locked(job: Job, engine: Engine, progress: Progress) -> BuildResult:
     todo = _keys_to_synthesize(job, utterances, keys, cache)
     if todo:
         check_reachable(engine)  # an unreachable service: a clear error now, not retries
-    if job.regen and job.previous is not None:
+    if job.speaks_again and job.previous is not None:
         # New takes replace cached ones under the same keys: until the new MP3 is
         # made, the old one must not pass for up to date.
         write_manifest(folder, dataclasses.replace(job.previous, inputs_hash=""))

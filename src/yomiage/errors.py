@@ -41,3 +41,7 @@ class AudioError(YomiageError):
 
 class OutputError(YomiageError):
     """The episode folder, or a file in it, cannot be created or written."""
+
+
+class CheckError(YomiageError):
+    """Listening back to an episode failed: no model, no manifest, a stale report."""

@@ -42,9 +42,15 @@ class Job:
     script_text: str | None  # script.yaml to write; None when the build reads the folder's
     previous: Manifest | None  # the last build of this same episode, if any
     regen: frozenset[str] = frozenset()  # chapter ids to synthesize even when cached
+    regen_keys: frozenset[str] = frozenset()  # segment keys likewise (regen --flagged)
     # manifest.json's hash when the job was prepared: run_job, under the folder's
     # lock, refuses a job that another run's build has made stale since.
     manifest_sha256: str | None = None
+
+    @property
+    def speaks_again(self) -> bool:
+        """Whether some cached sentences are to get a new take."""
+        return bool(self.regen or self.regen_keys)
 
 
 def prepare_from_source(source: Path, config: Config, out_dir: Path, force: bool = False) -> Job:
@@ -68,11 +74,14 @@ def prepare_from_source(source: Path, config: Config, out_dir: Path, force: bool
     return Job(folder, script, config, source, script_text, previous, manifest_sha256=seen)
 
 
-def prepare_from_folder(folder: Path, config: Config, regen: Sequence[str] = ()) -> Job:
+def prepare_from_folder(
+    folder: Path, config: Config, regen: Sequence[str] = (), regen_keys: Sequence[str] = ()
+) -> Job:
     """A job that rebuilds an episode folder from its (edited) script.yaml.
 
     `regen` names chapters to synthesize again even where they are cached: by
     their number in the MP3's chapter list (as `yomiage chapters` shows it), or id.
+    `regen_keys` names single sentences by segment key (the ones a check flagged).
     """
     check_episode_folder(folder)
     seen = file_sha256(folder / MANIFEST_FILE)
@@ -82,7 +91,17 @@ def prepare_from_folder(folder: Path, config: Config, regen: Sequence[str] = ())
     chosen = frozenset(find_chapter(script, listed, reference, folder).id for reference in regen)
     source = Path(previous.source) if previous and previous.source else None
     config = _with_date(config, previous)
-    return Job(folder, script, config, source, None, previous, chosen, seen)
+    return Job(
+        folder,
+        script,
+        config,
+        source,
+        None,
+        previous,
+        chosen,
+        regen_keys=frozenset(regen_keys),
+        manifest_sha256=seen,
+    )
 
 
 def folder_config(folder: Path, *more: Path) -> Config:

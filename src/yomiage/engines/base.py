@@ -15,6 +15,9 @@ class Engine(Protocol):
     # True when the engine spells English words it does not know letter by
     # letter (Open JTalk): the pipeline then gives it katakana readings for them.
     spells_latin: bool
+    # True when the same text always gives the same audio (Open JTalk): speaking
+    # a sentence again cannot fix it, only another reading of its text can.
+    deterministic: bool
 
     def identity(self) -> str:
         """Engine, version, voice and every voice setting: what makes its audio what it is.

@@ -169,6 +169,7 @@ class _PieceFailed(Exception):
 class EdgeEngine:
     name = "edge"
     spells_latin = False  # the neural voices read English words themselves
+    deterministic = False  # a new request is a new take
     _answered = False  # the service spoke for probe() once: no need to ask again
 
     # Backoff before retry n (0-based): base * 2**n, +-25 %, at most max_delay_s.

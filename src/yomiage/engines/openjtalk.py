@@ -81,6 +81,7 @@ def _die_with_parent(parent: int) -> None:
 class OpenJTalkEngine:
     name = "openjtalk"
     spells_latin = True
+    deterministic = True  # the same text and settings give the same samples
 
     def __init__(self, voice: VoiceSettings, workers: int = 0) -> None:
         self.voice = voice
