@@ -27,11 +27,14 @@ def _imported_modules() -> set[str]:
 
 
 def _declared() -> set[str]:
+    """Dependencies, and those of extras (`check`): code importing one says how to get it."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
-    return {
-        _canonical(re.split(r"[\s\[<>=!~;]", spec, maxsplit=1)[0])
-        for spec in project["dependencies"]
-    }
+    extras = project.get("optional-dependencies", {})
+    specs = [
+        *project["dependencies"],
+        *(s for name, x in extras.items() if name != "test" for s in x),
+    ]
+    return {_canonical(re.split(r"[\s\[<>=!~;]", spec, maxsplit=1)[0]) for spec in specs}
 
 
 def _canonical(name: str) -> str:
