@@ -22,6 +22,7 @@ import numpy as np
 
 from yomiage.audio import Audio, Samples
 from yomiage.config import Config, VoiceSettings
+from yomiage.engines.base import VoiceInfo
 from yomiage.errors import SynthesisError
 
 # pyopenjtalk returns float64 samples on an int16 scale whose peaks can pass
@@ -55,30 +56,43 @@ def _warm_up() -> None:
     pyopenjtalk.g2p("あ")
 
 
+VOICE = VoiceInfo("mei_normal", "Female", "Open JTalk's HTS voice, shipped in pyopenjtalk-plus")
+
+
 class OpenJTalkEngine:
     name = "openjtalk"
     spells_latin = True
+    voice: str = VOICE.name  # its only voice: the show's lines are read in it too
+    host_voice: str | None = None
 
-    def __init__(self, voice: VoiceSettings, workers: int = 0) -> None:
-        self.voice = voice
+    def __init__(self, settings: VoiceSettings, workers: int = 0) -> None:
+        self.settings = settings
         self.workers = workers or usable_cores()
 
     @classmethod
     def from_config(cls, config: Config) -> OpenJTalkEngine:
         return cls(config.voice, config.engine.workers)
 
-    def identity(self) -> str:
-        v = self.voice
+    def identity(self, voice: str | None = None) -> str:
+        v = self.settings
         return (
             f"openjtalk/pyopenjtalk-plus {version('pyopenjtalk-plus')}/default voice"
             f"/speed={v.speed:g}/pitch={v.pitch:g}/volume={v.volume:g}"
         )
 
-    def synthesize(self, texts: Sequence[str]) -> Iterator[tuple[int, Audio]]:
-        requests = [
-            _Request(text, self.voice.speed, self.voice.pitch, 10 ** (self.voice.volume / 20))
-            for text in texts
-        ]
+    def probe(self, timeout_s: float = 3.0) -> str | None:
+        return None  # dictionary and voice are in the wheel
+
+    def voices(self) -> tuple[list[VoiceInfo], str | None]:
+        return [VOICE], None
+
+    def synthesize(
+        self, texts: Sequence[str], voices: Sequence[str] | None = None
+    ) -> Iterator[tuple[int, Audio]]:
+        if voices is not None and set(voices) - {self.voice}:
+            raise SynthesisError(f"Open JTalk has one voice, {self.voice}, not {set(voices)}")
+        v = self.settings
+        requests = [_Request(text, v.speed, v.pitch, 10 ** (v.volume / 20)) for text in texts]
         if self.workers <= 1 or len(requests) <= 2:
             for index, request in enumerate(requests):
                 yield index, _audio_of(request, partial(_speak, request))
