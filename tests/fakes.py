@@ -53,7 +53,7 @@ class FakeEngine:
     ) -> Iterator[tuple[int, Audio]]:
         for index, text in enumerate(texts):
             if self.fail_after is not None and len(self.calls) >= self.fail_after:
-                raise SynthesisError(f"fake engine failed on 「{text[:20]}」")
+                raise SynthesisError(f"fake engine failed on 「{text[:20]}」", index)
             voice = self.voice if voices is None else voices[index]
             self.calls.append(text)
             self.voices_asked.append((voice, text))

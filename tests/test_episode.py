@@ -14,6 +14,7 @@ from readers import ffmetadata_chapters
 from yomiage.config import load_config
 from yomiage.episode import SEGMENTS_DIR, build_episode, script_utterances
 from yomiage.errors import SynthesisError
+from yomiage.lock import LOCK_FILE
 from yomiage.script import build_script
 from yomiage.source import read_source
 
@@ -226,7 +227,7 @@ def test_a_failed_encode_leaves_no_scraps_and_the_old_episode(
     leftovers = [
         p.name
         for p in first.mp3.parent.iterdir()
-        if p.name.startswith(".") and p.name != SEGMENTS_DIR
+        if p.name.startswith(".") and p.name not in (SEGMENTS_DIR, LOCK_FILE)
     ]
     assert leftovers == []
 

@@ -263,13 +263,13 @@ def test_an_episode_in_the_middle_of_a_build_is_left_out(out: Path) -> None:
     assert "being built" in {s.folder.name: s.reason for s in feed.skipped}["third"]
 
 
-def test_a_pub_date_is_never_in_the_future() -> None:
+def test_a_pub_date_is_never_after_the_build() -> None:
     import datetime
 
     from yomiage.feed import JST, publish_time
 
     day = datetime.date(2026, 11, 29)
-    early = datetime.datetime(2026, 11, 29, 2, 30, tzinfo=JST)  # before 06:00 JST that day
+    early = datetime.datetime(2026, 11, 29, 2, 30, tzinfo=JST)  # built before 06:00 JST
     assert publish_time(day, early) == early
     late = datetime.datetime(2026, 11, 29, 21, 0, tzinfo=JST)
     assert publish_time(day, late) == datetime.datetime(2026, 11, 29, 6, 0, tzinfo=JST)
@@ -339,6 +339,7 @@ def _episode(**changes: Any) -> FeedEpisode:
         "date": datetime.date(2026, 1, 2),
         "duration_ms": 1499,
         "mp3_bytes": 10,
+        "built": datetime.datetime(2026, 1, 2, 12, 0, tzinfo=datetime.timezone.utc),
         "sidecars": (),
         "has_cover": False,
     }
@@ -347,12 +348,11 @@ def _episode(**changes: Any) -> FeedEpisode:
 
 def test_the_xml_rounds_durations_and_drops_characters_xml_forbids() -> None:
     show = load_config().show
-    now = datetime.datetime(2026, 1, 3, tzinfo=datetime.timezone.utc)
     episodes = [
         _episode(slug="a", title="制御\x01文字\x1bの題"),
         _episode(slug="b", duration_ms=1500),
     ]
-    text = ET.tostring(feed_xml(show, episodes, BASE, now), encoding="utf-8")
+    text = ET.tostring(feed_xml(show, episodes, BASE), encoding="utf-8")
     parsed = podcastparser.parse(f"{BASE}/feed.xml", io.BytesIO(text))
     assert [e["title"] for e in parsed["episodes"]] == ["制御文字の題", "題"]
     assert [e["total_time"] for e in parsed["episodes"]] == [1, 2]

@@ -233,7 +233,7 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_directory_is_not_a_file(tmp_path: Path) -> None:
     with pytest.raises(SourceError) as error:
         read_source(tmp_path)
-    assert str(error.value) == f"{tmp_path}: is a folder, not a file"
+    assert str(error.value) == f"{tmp_path}: is a folder, not a regular file"
 
 
 def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -241,10 +241,10 @@ def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     path = tmp_path / "locked.txt"
     path.write_text("タイトル\n\n本文です。\n", encoding="utf-8")
 
-    def refuse(self: Path) -> bytes:
-        raise PermissionError(13, "Permission denied", str(self))
+    def refuse(file: Path) -> bytes:
+        raise PermissionError(13, "Permission denied", str(file))
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    monkeypatch.setattr("yomiage.userfile.read_bytes", refuse)
     with pytest.raises(SourceError) as error:
         read_source(path)
     assert str(error.value) == f"{path}: cannot read (Permission denied)"
@@ -319,7 +319,7 @@ def test_long_title_with_text_under_it_stays_the_title() -> None:
 def test_invalid_front_matter(tmp_path: Path) -> None:
     path = tmp_path / "bad.md"
     path.write_text("---\ntitle: [unclosed\n---\n\n本文です。\n", encoding="utf-8")
-    with pytest.raises(SourceError, match=r"bad\.md: invalid YAML front matter"):
+    with pytest.raises(SourceError, match=r"bad\.md:\d+: invalid YAML front matter"):
         read_source(path)
 
 

@@ -31,6 +31,12 @@ def _mtime(path: Path) -> float:
         return float("inf")
 
 
+def _is_sound(audio: Audio) -> bool:
+    """What a segment must be to be mixed in: mono samples, a sample rate, finite values."""
+    samples = audio.samples
+    return audio.rate > 0 and samples.ndim == 1 and bool(np.isfinite(samples).all())
+
+
 def segment_key(engine_identity: str, text: str) -> str:
     return hashlib.sha256(f"{engine_identity}\n{text}".encode()).hexdigest()[:32]
 
@@ -46,13 +52,17 @@ class SegmentCache:
         path = self._path(key)
         try:
             with np.load(path) as stored:
-                return Audio(samples=stored["samples"].astype(np.float32), rate=int(stored["rate"]))
+                samples, rate = stored["samples"], stored["rate"]
+                audio = Audio(samples=samples.astype(np.float32), rate=int(rate))
         except OSError:  # missing, or unreadable now: synthesize it again, keep the file
             return None
-        except (ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        except (ValueError, TypeError, KeyError, EOFError, zipfile.BadZipFile):
+            audio = None  # a write cut short by a crash, or not a segment at all
+        if audio is None or not _is_sound(audio):
             with contextlib.suppress(OSError):
-                path.unlink()  # damaged (a write cut short by a crash): synthesize it again
+                path.unlink()  # damaged: synthesize it again
             return None
+        return audio
 
     def has(self, key: str) -> bool:
         return self._path(key).is_file()
@@ -62,8 +72,12 @@ class SegmentCache:
 
         Called after a successful build with the keys of this build and the
         last one, so undoing an edit costs nothing but old takes do not pile up.
+        A cache that is a symbolic link is shared with other episodes, whose
+        segments this episode cannot tell from its own old takes: it is left whole.
         """
         removed = 0
+        if self.folder.is_symlink():
+            return 0
         try:
             entries = list(self.folder.iterdir())
         except OSError:

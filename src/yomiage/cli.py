@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, NoReturn
 
 import typer
@@ -32,7 +34,8 @@ from yomiage.jobs import (
     prepare_from_folder,
     prepare_from_source,
 )
-from yomiage.review import lexicons_read, review_target, write_stub
+from yomiage.lock import episode_lock
+from yomiage.review import episode_dir_for, lexicons_read, review_target, write_stub
 from yomiage.serve import serve as serve_folder
 from yomiage.tags import read_chapters
 
@@ -175,7 +178,13 @@ def readings(
             if folder is not None
             else load_config(*_given(config_file))
         )
-        terms = review_target(target, config, out)
+        # --write may add to the episode's own lexicon: not while a build of it runs.
+        # It writes before the table is drawn, so that its error is the one line said.
+        episode = episode_dir_for(target, config, out)
+        writing = write is not None and episode.is_dir()
+        with episode_lock(episode) if writing else nullcontext():
+            terms = review_target(target, config, out)
+            added = write_stub(write, terms, target.name) if write is not None else 0
         table = Table(box=None, pad_edge=False, show_edge=False)
         for column in ("term", "spoken as", "Open JTalk says", "how", "count", "first in"):
             table.add_column(column, no_wrap=True)
@@ -197,7 +206,6 @@ def readings(
             soft_wrap=True,
         )
         if write is not None:
-            added = write_stub(write, terms, target.name)
             err.print(f"added {added} guessed readings to {write}", highlight=False, soft_wrap=True)
             read = [p.resolve() for p in lexicons_read(target, config, out)]
             if write.resolve() not in read:
@@ -368,11 +376,12 @@ def _run(job: Job, engine: Engine, dry_run: bool) -> None:
         _print_plan(job, plan_job(job, engine))
         return
     try:
-        with RichProgress() as progress:
+        with _sigterm_as_interrupt(), RichProgress() as progress:
             result = run_job(job, engine, progress)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         kept = job.folder / SEGMENTS_DIR
-        _fail(f"interrupted; the finished segments are kept in {kept}", code=130)
+        how, code = ("terminated", 143) if isinstance(exc, Terminated) else ("interrupted", 130)
+        _fail(f"{how}; the finished segments are kept in {kept}", code=code)
     minutes, secs = divmod(round(result.audio_seconds), 60)
     level = result.master
     if result.up_to_date:
@@ -425,6 +434,24 @@ def _clock(ms: int) -> str:
     hours, minutes = divmod(minutes, 60)
     seconds = f"{millis // 1000:02d}.{millis % 1000:03d}"
     return f"{hours}:{minutes:02d}:{seconds}" if hours else f"{minutes}:{seconds}"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C: the same clean-up runs (workers, staging files, the lock)."""
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """While a build runs, SIGTERM stops it as Ctrl-C does, instead of killing it mid-write."""
+    before = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 @contextmanager

@@ -17,8 +17,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import regex
 import yaml
 
+from yomiage import safeyaml, userfile
 from yomiage.errors import ConfigError
 from yomiage.tags import image_mime
 
@@ -215,9 +217,22 @@ def _check_not_blank(key: str, value: str | None) -> None:
 
 def _check_template(key: str, template: str, fields: set[str] | frozenset[str]) -> None:
     try:
-        names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+        parsed = list(string.Formatter().parse(template))
     except ValueError as exc:
         raise SettingError(key, f"{key} is not a valid template: {exc}") from exc
+    for _, name, spec, conversion in parsed:
+        # A width ({show:>3000000000}) would make gigabytes; no template needs a spec.
+        if name is not None and (spec or conversion):
+            field = (
+                "{"
+                + name
+                + (f"!{conversion}" if conversion else "")
+                + (f":{spec}"[:30] if spec else "")
+                + "}"
+            )
+            message = f"{key} is not a valid template: {field} has a format; write plain {{{name}}}"
+            raise SettingError(key, message)
+    names = {name for _, name, _, _ in parsed if name}
     unknown = names - fields
     known = ", ".join("{" + f + "}" for f in sorted(fields)) or "none"
     if unknown:
@@ -238,9 +253,9 @@ class SourceSettings:
 
     def __post_init__(self) -> None:
         for pattern in self.chrome_patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
+            try:  # the engine that matches them (plaintext.py), which can stop a slow match
+                regex.compile(pattern)
+            except regex.error as exc:
                 message = f"source.chrome_patterns: {pattern!r} is not a valid pattern ({exc})"
                 raise SettingError("source.chrome_patterns", message) from None
 
@@ -297,7 +312,7 @@ def load_config(*paths: Path) -> Config:
     where: dict[str, str] = {}  # dotted key -> "file:line" of the value that won
     for path in paths:
         try:
-            user_text = path.read_text("utf-8-sig")
+            user_text = userfile.read_text(path)
         except FileNotFoundError:
             raise ConfigError(f"{path}: no such settings file") from None
         except (OSError, UnicodeDecodeError) as exc:
@@ -322,44 +337,12 @@ def load_config(*paths: Path) -> Config:
         raise ConfigError(f"{place}: {exc}") from None
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that leaves dates as text, so a bad date gets our message, not a crash."""
-
-
-def _date_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
-    assert isinstance(node, yaml.ScalarNode)
-    return str(loader.construct_scalar(node))
-
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _date_as_text)
-
-
 def _parse_yaml(text: str, name: str) -> tuple[Any, dict[str, int]]:
     """Parse YAML, returning the data and the line of every dotted key."""
-    try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        raise ConfigError(yaml_error_message(exc, text, name)) from None
+    data, node = safeyaml.load(text, name, ConfigError)
     lines: dict[str, int] = {}
     _collect_lines(node, "", lines)
     return data, lines
-
-
-def yaml_error_message(exc: yaml.YAMLError, text: str, name: str) -> str:
-    """`name:line: invalid YAML (what)`, for parser errors and bad characters alike."""
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    if mark is not None:
-        line: int | None = mark.line + 1
-    elif isinstance(exc, yaml.reader.ReaderError):  # a control character: only an offset
-        line = text.count("\n", 0, exc.position) + 1
-    else:
-        line = None
-    problem = getattr(exc, "problem", None) or getattr(exc, "reason", None)
-    problem = problem or str(exc).splitlines()[0]
-    return (
-        f"{name}:{line}: invalid YAML ({problem})" if line else f"{name}: invalid YAML ({problem})"
-    )
 
 
 def _collect_lines(node: yaml.Node | None, prefix: str, lines: dict[str, int]) -> None:
@@ -388,7 +371,7 @@ def _merge(
         dotted = f"{prefix}{key}"
         where = f"{name}:{lines.get(dotted, 1)}"
         if key not in defaults:
-            raise ConfigError(f"{where}: unknown setting '{dotted}'")
+            raise ConfigError(f"{where}: unknown setting {safeyaml.quoted_key(dotted)}")
         default = defaults[key]
         if isinstance(default, dict):
             if value is None:  # a section with every line commented out
@@ -499,7 +482,7 @@ def _check_cover(cover: Path) -> Path:
     if cover.is_dir():
         raise SettingError("show.cover", f"show.cover: {cover} is a folder, not an image")
     try:
-        with cover.open("rb") as file:
+        with userfile.open_regular(cover) as file:  # a FIFO or device would hang Pillow
             head = file.read(16)
     except FileNotFoundError:
         raise SettingError("show.cover", f"show.cover: no such image file {cover}") from None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import importlib.metadata
 import io
 import math
 import re
@@ -24,6 +23,17 @@ from PIL import ExifTags, Image, ImageCms, ImageDraw, ImageFont, ImageOps, Unide
 
 from yomiage.errors import ConfigError, YomiageError
 from yomiage.files import write_bytes_atomic
+from yomiage.writing import (
+    HIRAGANA,
+    KANJI,
+    KATAKANA,
+    LATIN,
+    LATIN_WORD,
+    NO_LINE_END,
+    NO_LINE_START,
+    phrase_ends,
+    script_of,
+)
 
 MIN_SIDE = 1400
 MAX_SIDE = 3000
@@ -36,8 +46,10 @@ WHITE = (255, 255, 255)
 _FORMATS = ("JPEG", "PNG")
 _TURNED = {5, 6, 7, 8}  # EXIF orientations that swap width and height
 
-FONT_DIST = "matplotlib-fontja"
-FONT_FILE = "matplotlib_fontja/fonts/ipaexg.ttf"
+# IPAex Gothic 00401, shipped in the package with its licence (IPA Font License v1.0,
+# which allows redistribution): a 6 MB file, where matplotlib-fontja brought all of
+# matplotlib for it. The same bytes as Debian's fonts-ipaexfont-gothic 00401-5.
+FONT_FILE = Path(__file__).parent / "data" / "fonts" / "ipaexg.ttf"
 
 
 class _Unusable(Exception):
@@ -468,46 +480,48 @@ def _place(lines: Sequence[str], font_size: int, fit: _Fit) -> TextBlock:
 
 # ------------------------------------------------------------ Japanese line breaks
 
-# Kinsoku: characters a line must not start with, and ones it must not end with.
-NO_LINE_START = frozenset(
-    "、。，．,.・：；:;!?！？)）]］}｝」』】〕〉》〙〗〟’”ゝゞヽヾー―々〻…‥〜～%％"
-    "ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶㇰㇱㇲㇳㇴㇵㇶㇷㇸㇹㇺㇻㇼㇽㇾㇿ"
-)
-NO_LINE_END = frozenset("(（[［{｛「『【〔〈《〘〖〝‘“")
 # After these a break reads naturally, like one between words.
 SOFT_BREAK_AFTER = frozenset("、。，．,.：；:;！？!?」』）)】・")
-# A break where the script changes into kanji, katakana or Latin usually falls
-# between words; hiragana mostly continues the word before it (okurigana, particles).
-_SCRIPTS = (
-    ("hiragana", 0x3041, 0x309F),
-    ("katakana", 0x30A0, 0x30FF),
-    ("katakana", 0x31F0, 0x31FF),
-    ("katakana", 0xFF66, 0xFF9F),
-    ("kanji", 0x3005, 0x3007),
-    ("kanji", 0x3400, 0x4DBF),
-    ("kanji", 0x4E00, 0x9FFF),
-    ("latin", 0x30, 0x39),
-    ("latin", 0x41, 0x5A),
-    ("latin", 0x61, 0x7A),
-    ("latin", 0xFF10, 0xFF5A),
-)
-_WORD_STARTS = frozenset({"kanji", "katakana", "latin"})
+_WORD_STARTS = frozenset({KANJI, KATAKANA, LATIN})
 # Kanji that end the word before them (サツケバー氏, グーグル社, AI化), so no break.
 ATTACHED_SUFFIXES = frozenset("氏様君殿社製的性化式型版用風流者等")
 HARD_BREAK_COST = 12.0  # a break inside a word costs as much as 35% slack on a line
 ELLIPSIS = "…"
 # A Latin word or number stays whole ("GPT-4o", "3.5", "1,000"); anything else
 # (kana, kanji, punctuation, a space) is one token, and lines break between tokens.
-_TOKEN = re.compile(
-    r"[0-9A-Za-z０-９Ａ-Ｚａ-ｚ]+(?:[.,'’&+\-][0-9A-Za-z０-９Ａ-Ｚａ-ｚ]+)*%?|\s+|.",
-    re.DOTALL,
-)
+_TOKEN = re.compile(rf"(?:{LATIN_WORD.pattern})%?|\s+|.", re.DOTALL)
 
 Span = tuple[int, int]  # a line as a range of tokens
 
 
 def _tokens(text: str) -> list[str]:
     return _TOKEN.findall(text)
+
+
+def _soft_breaks(tokens: Sequence[str]) -> frozenset[int]:
+    """Token indices a line may start at as if between words: after a space or a
+    mark, before an opening bracket, where a budoux phrase begins (お客様と|ご当地),
+    or where a phrase changes script into a word (サツケバー氏|インタビュー), but
+    not out of hiragana (an honorific prefix: お|客様) nor before a suffix that
+    ends the word before it (サツケバー|氏)."""
+    text = "".join(tokens)
+    starts = set(phrase_ends(text))
+    soft: set[int] = set()
+    offset = 0
+    for index in range(1, len(tokens)):
+        offset += len(tokens[index - 1])
+        before, after = tokens[index - 1], tokens[index]
+        marked = before.isspace() or after.isspace() or before[-1] in SOFT_BREAK_AFTER
+        opening = after[0] in NO_LINE_END
+        word = offset in starts or _starts_word(before[-1], after[0])
+        if marked or opening or (word and after[0] not in ATTACHED_SUFFIXES):
+            soft.add(index)
+    return frozenset(soft)
+
+
+def _starts_word(before: str, after: str) -> bool:
+    was, becomes = script_of(before), script_of(after)
+    return was != becomes and was != HIRAGANA and becomes in _WORD_STARTS
 
 
 def _lines(tokens: Sequence[str], spans: Sequence[Span]) -> list[str]:
@@ -546,14 +560,15 @@ def _even_spans(
     if len(_greedy_spans(tokens, measure)) > max_lines:
         return None  # filling every line as full as can be is not enough: skip the search
     n = len(tokens)
+    soft = _soft_breaks(tokens)
     ends = [i for i in range(1, n) if _can_break(tokens, i)]
     if between_words:
-        ends = [i for i in ends if _soft_break(tokens[i - 1], tokens[i])]
+        ends = [i for i in ends if i in soft]
     # layers[k][end] = (least cost, start of the last line) of k + 1 lines ending at end
     layers: list[dict[int, tuple[float, int]]] = []
     previous = {0: (0.0, 0)}
     while previous and n not in previous and len(layers) < max_lines:
-        previous = _next_layer(tokens, measure, [*ends, n], previous)
+        previous = _next_layer(tokens, measure, [*ends, n], previous, soft)
         layers.append(previous)
     if n not in previous:
         return None
@@ -570,6 +585,7 @@ def _next_layer(
     measure: _Measure,
     ends: Sequence[int],
     previous: dict[int, tuple[float, int]],
+    soft: frozenset[int],
 ) -> dict[int, tuple[float, int]]:
     """The cheapest way to end one more line at each end, after a line ending in previous."""
     layer: dict[int, tuple[float, int]] = {}
@@ -579,32 +595,16 @@ def _next_layer(
             width = measure("".join(tokens[start:end]))
             if width > measure.width:
                 break
-            total = previous[start][0] + _line_cost(tokens, end, width, measure.width)
+            total = previous[start][0] + _line_cost(len(tokens), end, width, measure.width, soft)
             if total < layer.get(end, (math.inf, 0))[0]:
                 layer[end] = (total, start)
     return layer
 
 
-def _line_cost(tokens: Sequence[str], end: int, width: float, room: float) -> float:
+def _line_cost(n: int, end: int, width: float, room: float, soft: frozenset[int]) -> float:
     slack = (room - width) / room * 10
-    inside_word = end < len(tokens) and not _soft_break(tokens[end - 1], tokens[end])
+    inside_word = end < n and end not in soft
     return slack * slack + (HARD_BREAK_COST if inside_word else 0.0)
-
-
-def _soft_break(before: str, after: str) -> bool:
-    if before.isspace() or after.isspace() or before[-1] in SOFT_BREAK_AFTER:
-        return True
-    if after[0] in NO_LINE_END:  # before an opening bracket
-        return True
-    if after[0] in ATTACHED_SUFFIXES:
-        return False
-    was, becomes = _script(before[-1]), _script(after[0])
-    return was != becomes and becomes in _WORD_STARTS
-
-
-def _script(char: str) -> str:
-    code = ord(char)
-    return next((name for name, low, high in _SCRIPTS if low <= code <= high), "other")
 
 
 def _cut(tokens: Sequence[str], measure: _Measure, max_lines: int) -> list[str]:
@@ -631,18 +631,12 @@ def _with_ellipsis(tokens: Sequence[str]) -> str:
 
 
 def font_path() -> Path:
-    """IPAex Gothic from the matplotlib-fontja distribution, found without importing it."""
-    try:
-        located = importlib.metadata.distribution(FONT_DIST).locate_file(FONT_FILE)
-    except importlib.metadata.PackageNotFoundError:
-        located = None
-    path = Path(str(located)) if located is not None else None
-    if path is None or not path.is_file():
+    """IPAex Gothic, from yomiage's own package data."""
+    if not FONT_FILE.is_file():
         raise YomiageError(
-            f"cannot draw a cover: the Japanese font {FONT_FILE} is missing"
-            f" (reinstall {FONT_DIST}: pip install {FONT_DIST})"
+            f"cannot draw a cover: the Japanese font {FONT_FILE} is missing (reinstall yomiage)"
         )
-    return path
+    return FONT_FILE
 
 
 @functools.lru_cache(maxsize=64)

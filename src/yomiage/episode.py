@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,8 +31,15 @@ from yomiage.cache import SegmentCache, segment_key
 from yomiage.config import Config, PauseSettings, episode_settings_yaml
 from yomiage.cover import draw_cover, prepare_cover
 from yomiage.engines import ENGINES, Audio, Engine, check_reachable, make_engine
-from yomiage.errors import SynthesisError
-from yomiage.files import ensure_folder, replace_file, write_text_atomic, write_text_if_changed
+from yomiage.errors import OutputError, ScriptError, SynthesisError
+from yomiage.files import (
+    ensure_folder,
+    remove_staging,
+    replace_file,
+    staging_file,
+    write_text_atomic,
+    write_text_if_changed,
+)
 from yomiage.jobs import (
     COVER_FILE,
     EPISODE_FILE,
@@ -44,7 +51,9 @@ from yomiage.jobs import (
     prepare_from_source,
     settings_hold,
 )
+from yomiage.lock import episode_lock
 from yomiage.manifest import (
+    MANIFEST_FILE,
     ChapterRecord,
     Manifest,
     SegmentRecord,
@@ -250,10 +259,24 @@ def _is_up_to_date(job: Job, inputs_hash: str) -> bool:
 
 
 def run_job(job: Job, engine: Engine, progress: Progress | None = None) -> BuildResult:
-    """Synthesize what is missing, then assemble, master and tag the episode."""
-    progress = progress or QuietProgress()
-    seconds: dict[str, float] = {}
+    """Synthesize what is missing, then assemble, master and tag the episode.
+
+    The whole run holds the episode folder's lock: a second run in the same
+    folder is refused, and what staging files a killed run left are removed.
+    """
     folder = ensure_folder(job.folder)
+    with episode_lock(folder):
+        if file_sha256(folder / MANIFEST_FILE) != job.manifest_sha256:
+            raise OutputError(
+                f"another yomiage built {folder} after this run read it; run it again"
+            )
+        remove_staging(folder)
+        return _run_locked(job, engine, progress or QuietProgress())
+
+
+def _run_locked(job: Job, engine: Engine, progress: Progress) -> BuildResult:
+    seconds: dict[str, float] = {}
+    folder = job.folder
     with _timed(seconds, "readings"):  # the first build looks up English words
         progress.stage("preparing readings")
         speech = speech_for(folder, engine)
@@ -296,8 +319,8 @@ def run_job(job: Job, engine: Engine, progress: Progress | None = None) -> Build
             job.script, [u for u, _ in heard], [a for _, a in heard], job.config.pauses
         )
         del audios, heard  # the mix holds them now: keep peak memory down
-    staging = folder / f".{EPISODE_FILE}.partial"
-    cover_staging = folder / f".{COVER_FILE}.partial"
+    staging = staging_file(folder / EPISODE_FILE)
+    cover_staging = staging_file(folder / COVER_FILE)
     margin = job.previous.limiter_margin_db if job.previous else FIRST_MARGIN_DB
     try:
         with _timed(seconds, "mastering"):
@@ -502,11 +525,26 @@ def script_utterances(
     if speech is None:
         return written
     spoken = speech.spoken([u.text for u in written])
-    return [
+    utterances = [
         dataclasses.replace(u, spoken=s)
         for u, s in zip(written, spoken, strict=True)
         if is_speakable(s)  # a sentence that was only a mark or a link reference
     ]
+    _refuse_silent_chapters(script, utterances)
+    return utterances
+
+
+def _refuse_silent_chapters(script: Script, utterances: Sequence[Utterance]) -> None:
+    """A chapter with nothing to pronounce would be missing from the MP3 while the
+    intro announces it: refused, before anything is synthesized."""
+    spoken = {u.chapter for u in utterances}
+    for index, chapter in enumerate(script.chapters):
+        if index not in spoken:
+            raise ScriptError(
+                f"chapter {index + 1} 「{chapter.title}」 has nothing a Japanese voice can"
+                " pronounce (only Hangul, emoji or other scripts it has no reading for);"
+                " write it in Japanese or remove it"
+            )
 
 
 def speech_for(folder: Path, engine: Engine, save: bool = True) -> Speech:
@@ -545,18 +583,39 @@ def synthesize(
     groups = list(missing.values())
     texts = [utterances[group[0]].said for group in groups]
     voices = [_voice_of(utterances[group[0]], engine) for group in groups]
-    for position, spoken in engine.synthesize(texts, voices):
-        # Resampled here, while the engine's workers are busy, and cached at the master rate.
-        audio = resample(spoken, MASTER_RATE)
-        group = groups[position]
-        cache.put(keys[group[0]], audio)
-        for index in group:
-            audios[index] = audio
-            progress.segment_done(script.chapters[utterances[index].chapter].title)
+    try:
+        for position, spoken in engine.synthesize(texts, voices):
+            # Resampled here, while the engine's workers are busy, and cached at the master rate.
+            audio = resample(spoken, MASTER_RATE)
+            group = groups[position]
+            cache.put(keys[group[0]], audio)
+            for index in group:
+                audios[index] = audio
+                progress.segment_done(script.chapters[utterances[index].chapter].title)
+    except SynthesisError as exc:
+        if exc.position is None or not 0 <= exc.position < len(groups):
+            raise
+        place = sentence_place(script, utterances, groups[exc.position][0])
+        raise SynthesisError(f"{place}: {exc}", exc.position) from exc
     finished = [audio for audio in audios if audio is not None]
     if len(finished) != len(audios):
         raise SynthesisError(f"the {engine.name} engine returned no audio for some sentences")
     return finished, len(groups)
+
+
+def sentence_place(script: Script, utterances: Sequence[Utterance], index: int) -> str:
+    """Where utterances[index] stands: chapter N 「title」, paragraph P, sentence S."""
+    utterance = utterances[index]
+    sentence = 1 + sum(
+        1
+        for other in utterances[:index]
+        if (other.chapter, other.paragraph) == (utterance.chapter, utterance.paragraph)
+    )
+    chapter = script.chapters[utterance.chapter]
+    return (
+        f"chapter {utterance.chapter + 1} 「{chapter.title}」, "
+        f"paragraph {utterance.paragraph + 1}, sentence {sentence}"
+    )
 
 
 def episode_tags(

@@ -24,7 +24,15 @@ class ScriptError(YomiageError):
 
 
 class SynthesisError(YomiageError):
-    """A text-to-speech engine failed on a segment."""
+    """A text-to-speech engine failed on a segment.
+
+    `position` is the index of the failing text among those the engine was given,
+    when the engine knows it, so the pipeline can name the chapter and sentence.
+    """
+
+    def __init__(self, message: str, position: int | None = None) -> None:
+        super().__init__(message)
+        self.position = position
 
 
 class AudioError(YomiageError):

@@ -64,6 +64,7 @@ class FeedEpisode:
     date: datetime.date
     duration_ms: int
     mp3_bytes: int  # the MP3's size on disk
+    built: datetime.datetime  # when its MP3 was written (never later than when it was read)
     sidecars: tuple[str, ...]  # names from SIDECARS present in the folder
     has_cover: bool
 
@@ -113,8 +114,7 @@ def render_feed(
     show = config.show if config is not None else _newest_show(output_dir, episodes)
     if channel_cover:
         _write_channel_cover(show, output_dir)
-    now = datetime.datetime.now(datetime.timezone.utc)
-    root = feed_xml(show, episodes, base, now)
+    root = feed_xml(show, episodes, base)
     ET.indent(root)
     xml = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     feed = Feed(output_dir / FEED_FILE, file_url(base, FEED_FILE), tuple(episodes), tuple(skipped))
@@ -207,11 +207,12 @@ def read_episode(folder: Path) -> FeedEpisode:
         raise _NotAnEpisode(f"{MANIFEST_FILE} has no valid date ({manifest.date!r})") from None
     try:
         script = read_script(folder / SCRIPT_FILE)
-        size = mp3.stat().st_size
+        stat = mp3.stat()
     except YomiageError as exc:
         raise _NotAnEpisode(str(exc)) from None
     except OSError as exc:
         raise _NotAnEpisode(f"cannot read {EPISODE_FILE} ({exc.strerror})") from None
+    size = stat.st_size
     if size != manifest.mp3_bytes:  # the MP3 was replaced and its manifest not yet written
         raise _NotAnEpisode("being built: its MP3 and manifest disagree; try again after the build")
     return FeedEpisode(
@@ -221,9 +222,16 @@ def read_episode(folder: Path) -> FeedEpisode:
         date=date,
         duration_ms=manifest.duration_ms,
         mp3_bytes=size,
+        built=_recorded_time(stat.st_mtime),
         sidecars=tuple(name for name, _, _ in SIDECARS if (folder / name).is_file()),
         has_cover=(folder / COVER_FILE).is_file(),
     )
+
+
+def _recorded_time(mtime: float) -> datetime.datetime:
+    """A file's time, to the second (as RSS gives it); a clock set wrong must not give a future."""
+    at = datetime.datetime.fromtimestamp(int(mtime), datetime.timezone.utc)
+    return min(at, datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0))
 
 
 def _newest_show(output_dir: Path, episodes: list[FeedEpisode]) -> ShowSettings:
@@ -254,27 +262,32 @@ def _write_channel_cover(show: ShowSettings, output_dir: Path) -> None:
 # ---------------------------------------------------------------- the XML
 
 
-def feed_xml(
-    show: ShowSettings, episodes: list[FeedEpisode], base: str, now: datetime.datetime
-) -> ET.Element:
-    """The <rss> element; pure, so that tests can read it without any files."""
+def feed_xml(show: ShowSettings, episodes: list[FeedEpisode], base: str) -> ET.Element:
+    """The <rss> element; pure, so that tests can read it without any files.
+
+    It holds no "now": fetched twice, an unchanged folder gives the same feed.
+    """
     rss = ET.Element("rss", {"version": "2.0"})
     for prefix, uri in NAMESPACES.items():
         rss.set(f"xmlns:{prefix}", uri)
     channel = ET.SubElement(rss, "channel")
-    _channel(channel, show, base, now)
+    built = max((episode.built for episode in episodes), default=None)
+    _channel(channel, show, base, built)
     for episode in episodes:
         _item(ET.SubElement(channel, "item"), episode, base)
     return rss
 
 
-def _channel(channel: ET.Element, show: ShowSettings, base: str, now: datetime.datetime) -> None:
+def _channel(
+    channel: ET.Element, show: ShowSettings, base: str, built: datetime.datetime | None
+) -> None:
     cover = file_url(base, COVER_FILE)
     _add(channel, "title", show.name)
     _add(channel, "link", base + "/")
     _add(channel, "description", show.description)
     _add(channel, "language", LANGUAGE)
-    _add(channel, "lastBuildDate", email.utils.format_datetime(now))
+    if built is not None:  # the newest episode's time: the feed changes when an episode does
+        _add(channel, "lastBuildDate", email.utils.format_datetime(built))
     _add(channel, "generator", "yomiage")
     feed_url = file_url(base, FEED_FILE)
     _add(channel, "atom:link", href=feed_url, rel="self", type="application/rss+xml")
@@ -297,7 +310,7 @@ def _item(item: ET.Element, episode: FeedEpisode, base: str) -> None:
     mp3 = file_url(base, slug, EPISODE_FILE)
     _add(item, "enclosure", url=mp3, length=str(episode.mp3_bytes), type="audio/mpeg")
     _add(item, "guid", episode_guid(slug), isPermaLink="false")
-    _add(item, "pubDate", email.utils.format_datetime(publish_time(episode.date)))
+    _add(item, "pubDate", email.utils.format_datetime(publish_time(episode.date, episode.built)))
     _add(item, "itunes:duration", str((episode.duration_ms + 500) // 1000))
     if episode.has_cover:
         _add(item, "itunes:image", href=file_url(base, slug, COVER_FILE))
@@ -311,11 +324,14 @@ def episode_guid(slug: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "yomiage:" + slug))
 
 
-def publish_time(date: datetime.date, now: datetime.datetime | None = None) -> datetime.datetime:
-    """06:00 JST on the episode's day; never later than now (players hide future items)."""
+def publish_time(date: datetime.date, built: datetime.datetime) -> datetime.datetime:
+    """06:00 JST on the episode's day, or when it was built if that is earlier.
+
+    Players hide items dated in the future; the build time (recorded, never in
+    the future) keeps a dated-ahead episode visible and its pubDate stable.
+    """
     at = datetime.datetime.combine(date, PUBLISH_TIME)
-    now = now or datetime.datetime.now(datetime.timezone.utc)
-    return min(at, now.astimezone(JST).replace(microsecond=0))
+    return min(at, built.astimezone(JST))
 
 
 def _add(

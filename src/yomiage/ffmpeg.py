@@ -76,11 +76,15 @@ class Mp3Encoder:
         command += ["-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0"]
         command += ["-ac", str(channels), "-codec:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k"]
         command += ["-write_xing", "1", "-id3v2_version", "0", "-f", "mp3", str(path)]
+        # stderr goes to a file, not a pipe nobody reads while writing: a chatty
+        # ffmpeg would fill the pipe, stop reading its input, and both would wait.
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close or abort)
         try:
             self._process = subprocess.Popen(
-                command, stdin=subprocess.PIPE, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL
+                command, stdin=subprocess.PIPE, stderr=self._stderr, stdout=subprocess.DEVNULL
             )
         except OSError as exc:
+            self._stderr.close()
             raise AudioError(f"{path}: cannot run ffmpeg ({exc})") from exc
 
     def write(self, pcm: bytes) -> None:
@@ -97,15 +101,18 @@ class Mp3Encoder:
             self._process.stdin.close()
         if self._process.wait() != 0:
             self._fail()
+        self._stderr.close()
 
     def abort(self) -> None:
         self._process.kill()
         self._process.wait()
+        self._stderr.close()
 
     def _fail(self) -> None:
         self._process.wait()
-        assert self._process.stderr is not None
-        lines = self._process.stderr.read().decode("utf-8", "replace").strip().splitlines()
+        self._stderr.seek(0)
+        lines = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
+        self._stderr.close()
         raise AudioError(
             f"{self.path}: MP3 encoding: ffmpeg failed ({lines[-1] if lines else 'no message'})"
         )

@@ -19,7 +19,7 @@ from pathlib import Path
 from yomiage.config import AUTO_ENGINE, Config, load_config
 from yomiage.errors import ConfigError, ScriptError, SourceError, YomiageError
 from yomiage.files import read_text_or_none
-from yomiage.manifest import Manifest, file_sha256, read_manifest
+from yomiage.manifest import MANIFEST_FILE, Manifest, file_sha256, read_manifest
 from yomiage.script import Chapter, Script, build_script
 from yomiage.scriptfile import read_script, script_to_yaml
 from yomiage.source import read_source
@@ -42,6 +42,9 @@ class Job:
     script_text: str | None  # script.yaml to write; None when the build reads the folder's
     previous: Manifest | None  # the last build of this same episode, if any
     regen: frozenset[str] = frozenset()  # chapter ids to synthesize even when cached
+    # manifest.json's hash when the job was prepared: run_job, under the folder's
+    # lock, refuses a job that another run's build has made stale since.
+    manifest_sha256: str | None = None
 
 
 def prepare_from_source(source: Path, config: Config, out_dir: Path, force: bool = False) -> Job:
@@ -53,6 +56,7 @@ def prepare_from_source(source: Path, config: Config, out_dir: Path, force: bool
     document = read_source(source, config.source.chrome_patterns)
     script = build_script(document, config)
     folder = episode_folder(source, config, out_dir)
+    seen = file_sha256(folder / MANIFEST_FILE)
     previous = read_manifest(folder)
     if previous is not None and previous.source != str(source.resolve()):
         previous = None  # another article's episode: inherit nothing from it
@@ -61,7 +65,7 @@ def prepare_from_source(source: Path, config: Config, out_dir: Path, force: bool
     script_text = script_to_yaml(script)
     if not force:
         _refuse_to_lose_work(folder, previous, source, script_text, config)
-    return Job(folder, script, config, source, script_text, previous)
+    return Job(folder, script, config, source, script_text, previous, manifest_sha256=seen)
 
 
 def prepare_from_folder(folder: Path, config: Config, regen: Sequence[str] = ()) -> Job:
@@ -71,12 +75,14 @@ def prepare_from_folder(folder: Path, config: Config, regen: Sequence[str] = ())
     their number in the MP3's chapter list (as `yomiage chapters` shows it), or id.
     """
     check_episode_folder(folder)
+    seen = file_sha256(folder / MANIFEST_FILE)
     script = read_script(folder / SCRIPT_FILE)
     previous = read_manifest(folder)
     listed = _listed_chapter_ids(folder, script)
     chosen = frozenset(find_chapter(script, listed, reference, folder).id for reference in regen)
     source = Path(previous.source) if previous and previous.source else None
-    return Job(folder, script, _with_date(config, previous), source, None, previous, chosen)
+    config = _with_date(config, previous)
+    return Job(folder, script, config, source, None, previous, chosen, seen)
 
 
 def folder_config(folder: Path, *more: Path) -> Config:
@@ -105,7 +111,8 @@ def find_chapter(script: Script, listed: Sequence[str], reference: str, folder: 
     """The chapter `reference` names: its number in `listed` (ids, from 1) or its id."""
     by_id = {chapter.id: chapter for chapter in script.chapters}
     chosen = reference
-    if reference.isdigit() and 1 <= int(reference) <= len(listed):
+    # ASCII digits only: str.isdigit() is also true of ² and ①, which int() refuses.
+    if reference.isascii() and reference.isdigit() and 1 <= int(reference) <= len(listed):
         chosen = listed[int(reference) - 1]
     if chosen in by_id:
         return by_id[chosen]

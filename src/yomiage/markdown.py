@@ -1,8 +1,12 @@
-"""Markdown -> blocks, from markdown-it-py's CommonMark tokens (plus tables and ~~).
+"""Markdown -> blocks, from markdown-it-py's CommonMark tokens, with GitHub's additions
+parsed by markdown-it itself and mdit-py-plugins: tables, ~~, task lists, alerts,
+autolinks, footnotes, $math$ and YAML front matter.
 
 Only what a reader would say survives: headings, paragraphs, list items (one line
-each), table rows (cells joined with 、) and quoted text. Code, HTML, images and
-rules are never read; links keep their text and bare URLs go (plaintext.tidy).
+each), table rows (cells joined with 、), quoted text and footnotes (where written).
+Code, math, HTML, images and rules are never read; links keep their text and bare
+URLs go (plaintext.tidy). Lists and quotes nest as deep as MAX_NESTING allows;
+deeper than that is refused with the line, never silently dropped.
 """
 
 from __future__ import annotations
@@ -15,19 +19,28 @@ from functools import cache
 import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.front_matter import front_matter_plugin
+from mdit_py_plugins.gfm_autolink import gfm_autolink_plugin
 
+from yomiage import safeyaml
 from yomiage.errors import SourceError
 from yomiage.plaintext import Block, Line, LineRules, reads_as_prose, tidy
 
-_FRONT_MATTER_END = frozenset({"---", "..."})
 _YAML_KEY = re.compile(r"\s*[A-Za-z_][\w-]*:")
-# "[^1]: 注釈" would be swallowed as a link definition ("注釈" its address): keep it text.
-_FOOTNOTE_DEFINITION = re.compile(r"^( {0,3})\[\^", re.MULTILINE)
+# markdown-it's limit of nested blocks (20 by default: a list 15 deep lost its last
+# items); each list level takes two (list, item), each quote one.
+MAX_NESTING = 100
 
 _LIST_OPEN = frozenset({"bullet_list_open", "ordered_list_open"})
 _LIST_CLOSE = frozenset({"bullet_list_close", "ordered_list_close"})
 # Blocks never read aloud; outside a list each one ends the list being collected.
-_UNREAD = frozenset({"fence", "code_block", "html_block", "hr", "table_open", "table_close"})
+_UNREAD = frozenset(
+    {"fence", "code_block", "html_block", "hr", "table_open", "table_close", "math_block"}
+)
+# Inline text that is a label, not the article: an alert's "Note" title.
+_UNREAD_INLINE = frozenset({"alert_title_open"})
 _CELL_OPEN = frozenset({"th_open", "td_open"})
 
 # Inline tokens that are read, and how. Every other inline token (emphasis, link and
@@ -41,6 +54,8 @@ _INLINE_TEXT: dict[str, Callable[[Token], str]] = {
     # An escaped or coded * _ ~ is meant literally: shield it from _TEXT_RULES.
     "text_special": lambda token: token.content.translate(_SHIELD),
     "code_inline": lambda token: token.content.translate(_SHIELD),
+    # Math is never read; but "$10、\\$x$" opens with a price, and is text (see _parser).
+    "math_inline": lambda token: _price(token.content),
     "softbreak": lambda token: "\n",
     "hardbreak": lambda token: "\n",
 }
@@ -53,16 +68,8 @@ _TEXT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     # Japanese letter after a bracket ("**「強調」**と"), nor take _ inside a word.
     # Never between ASCII letters or digits: snake_case_name, 5*3*2.
     (re.compile(r"(?<![A-Za-z0-9])(\*{1,3}|_{1,3}|~~)(\S(?:.*?\S)?)\1(?![A-Za-z0-9])"), r"\2"),
-    (re.compile(r"\[\^[^\]\s]+\]:?"), ""),  # footnote marks [^1], and [^1]: before a note
-    (re.compile(r"^\[[ xX]\]\s+", re.MULTILINE), ""),  # task list boxes
-    # Math is never read: "$$" display blocks (the paragraph from a $$ line to the next)
-    # and "$a^2$" inline (not starting with a digit). A price keeps its "$": "$5",
-    # "$5 and $10", "$5と$10".
-    (re.compile(r"^[ \t]*\$\$.*?\$\$[ \t]*$", re.MULTILINE | re.DOTALL), ""),
-    (re.compile(r"\$\$[^$\n]+\$\$"), ""),
-    (re.compile(r"(?<![$A-Za-z0-9])\$(?=[^\s$0-9])[^$\n]*?(?<=\S)\$(?![$A-Za-z0-9])"), ""),
-    # GitHub alerts "> [!NOTE]": the marker goes, the text stays.
-    (re.compile(r"^[ \t]*\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*", re.MULTILINE), ""),
+    # A footnote mark with no note for it, which the footnote plugin leaves as text.
+    (re.compile(r"\[\^[^\]\s]+\]"), ""),
     # Emoji shortcodes ":rocket:", ":+1:"; never times (10:30) nor "注意:" labels.
     (re.compile(r"(?<![A-Za-z0-9:]):(?:[a-z][a-z0-9_\-]*|\+1|-1):(?![A-Za-z0-9:])"), ""),
     # Zenn/Qiita boxes ":::message", ":::details タイトル", ":::": keep only the title.
@@ -77,15 +84,39 @@ _TEXT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
 
 
 @cache
-def _parser() -> MarkdownIt:
+def _parser(front_matter: bool = True) -> MarkdownIt:
     # text_join would merge escapes into plain text; keep them apart (see _SHIELD).
-    return MarkdownIt("commonmark").enable(["table", "strikethrough"]).disable("text_join")
+    parser = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING})
+    parser.enable(["table", "strikethrough"]).disable("text_join")
+    parser.options["tasklists"] = True  # "- [ ] 項目": the box is markup, not text
+    parser.options["alerts"] = True  # "> [!NOTE]"
+    parser.use(gfm_autolink_plugin).use(footnote_plugin, inline=False)
+    # Notes are read where they are written, referenced or not: the tail rule would
+    # move them to the end and drop the ones no mark points to.
+    parser.disable("footnote_tail")
+    # $a^2$ and $$ blocks are math; "$5と$10" is two prices (math never follows a space
+    # or ends before a digit), and a blank line ends a $$ block left open.
+    parser.use(
+        dollarmath_plugin,
+        allow_space=False,
+        allow_digits=False,
+        allow_blank_lines=False,
+        double_inline=True,  # $$b$$ inside a sentence
+    )
+    return parser.use(front_matter_plugin) if front_matter else parser
 
 
 def markdown_blocks(text: str, rules: LineRules, name: str) -> tuple[str | None, list[Block]]:
     """The front matter title (if any) and the blocks of the body."""
-    title, body = _split_front_matter(text, name)
-    tokens = _parser().parse(_FOOTNOTE_DEFINITION.sub(r"\1\\[^", body))
+    tokens = _parser().parse(text)
+    title: str | None = None
+    if tokens and tokens[0].type == "front_matter":
+        meta = _front_matter(tokens[0].content, name)
+        if meta is None:  # prose between two horizontal rules, not YAML
+            tokens = _parser(front_matter=False).parse(text)
+        else:
+            title = _title(meta)
+    _refuse_lost_nesting(tokens, name)
     out = _Collector(rules)
     depth = 0  # of nested lists
     for index, token in enumerate(tokens):
@@ -97,7 +128,7 @@ def markdown_blocks(text: str, rules: LineRules, name: str) -> tuple[str | None,
             depth += 1
         elif kind in _LIST_CLOSE:
             depth -= 1
-        elif kind == "inline":
+        elif kind == "inline" and tokens[index - 1].type not in _UNREAD_INLINE:
             _inline_block(out, tokens[index - 1], token, in_list=depth > 0)
         elif kind == "tr_close":
             out.end_row()
@@ -105,6 +136,24 @@ def markdown_blocks(text: str, rules: LineRules, name: str) -> tuple[str | None,
             out.flush()
     out.flush()
     return title, out.blocks
+
+
+def _price(math: str) -> str:
+    """What dollarmath took for math, as text when it opens with a digit: prices."""
+    if not math[:1].isdigit():
+        return ""
+    return f"${math.replace(chr(92) + '$', '$')}$".translate(_SHIELD)
+
+
+def _refuse_lost_nesting(tokens: list[Token], name: str) -> None:
+    """markdown-it stops reading a block nested MAX_NESTING deep and drops the rest."""
+    for token in tokens:
+        if token.level >= MAX_NESTING - 1:
+            line = next((t.map[0] + 1 for t in reversed(tokens[: tokens.index(token)]) if t.map), 1)
+            raise SourceError(
+                f"{name}:{line}: lists or quotes nested too deep to read (more than"
+                f" {MAX_NESTING // 2} lists or {MAX_NESTING} quotes deep); flatten them"
+            )
 
 
 def _inline_block(out: _Collector, opener: Token, inline: Token, *, in_list: bool) -> None:
@@ -194,25 +243,22 @@ class _Collector:
 # ---------------------------------------------------------------- front matter
 
 
-def _split_front_matter(text: str, name: str) -> tuple[str | None, str]:
-    """The `title:` of a leading --- YAML block, and the text with that block blanked
-    out (markdown-it does not know front matter; line numbers must stay right)."""
-    lines = text.split("\n")
-    if not lines or lines[0].strip() != "---":
-        return None, text
-    end = next((i for i in range(1, len(lines)) if lines[i].strip() in _FRONT_MATTER_END), None)
-    if end is None:
-        return None, text  # a lone --- at the top is a horizontal rule
-    block = "\n".join(lines[1:end])
+def _front_matter(block: str, name: str) -> dict[object, object] | None:
+    """The YAML mapping of a leading --- block, or None when it is not YAML at all
+    (prose between two horizontal rules) or not a mapping."""
     try:
-        meta = yaml.safe_load(block)
+        meta = safeyaml.safe_load(block)
     except yaml.YAMLError as error:
         if not _YAML_KEY.match(block):
-            return None, text  # prose between two horizontal rules
+            return None
         problem = getattr(error, "problem", None) or "cannot parse"
-        raise SourceError(f"{name}: invalid YAML front matter ({problem})") from error
-    if not isinstance(meta, dict):
-        return None, text
+        mark = getattr(error, "problem_mark", None)
+        where = f"{name}:{mark.line + 2}" if mark else name  # the block starts on line 2
+        raise SourceError(f"{where}: invalid YAML front matter ({problem})") from None
+    return meta if isinstance(meta, dict) else None
+
+
+def _title(meta: dict[object, object]) -> str | None:
     title = meta.get("title")
     title_text = tidy(str(title)) if title is not None else ""
-    return title_text or None, "\n" * (end + 1) + "\n".join(lines[end + 1 :])
+    return title_text or None

@@ -14,8 +14,9 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-import yaml
+import regex
 
+from yomiage import safeyaml
 from yomiage.errors import ConfigError, SourceError
 
 MAX_HEADING_CHARS = 40  # a plain-text line longer than this is prose, never a heading
@@ -78,23 +79,42 @@ class Block:
         return self.lines[0].number
 
 
+# A pattern that backtracks without end ((a|aa)+$ on a line of a's) is stopped here.
+MATCH_TIMEOUT_S = 0.25
+
+
 @dataclass(frozen=True)
 class LineRules:
-    """Whole-line patterns from chrome.yaml (plus the user's own chrome patterns)."""
+    """Whole-line patterns from chrome.yaml (plus the user's own chrome patterns).
 
-    chrome: tuple[re.Pattern[str], ...]
-    separators: tuple[re.Pattern[str], ...]
+    They are `regex` patterns, matched with a time limit: a user's pattern can
+    take minutes on one line, and that is an error naming it, not a hang.
+    """
+
+    chrome: tuple[regex.Pattern[str], ...]
+    separators: tuple[regex.Pattern[str], ...]
+    name: str = "<text>"  # the document, for the error
 
     def is_chrome(self, line: str) -> bool:
-        return _matches(self.chrome, line)
+        return self._matches(self.chrome, line)
 
     def is_separator(self, line: str) -> bool:
         """A decorative rule ("ーーーー", "＊＊＊"): dropped, and it ends a paragraph."""
-        return _matches(self.separators, line)
+        return self._matches(self.separators, line)
 
-
-def _matches(patterns: Sequence[re.Pattern[str]], line: str) -> bool:
-    return any(pattern.fullmatch(line.strip()) for pattern in patterns)
+    def _matches(self, patterns: Sequence[regex.Pattern[str]], line: str) -> bool:
+        text = line.strip()
+        for pattern in patterns:
+            try:
+                if pattern.fullmatch(text, timeout=MATCH_TIMEOUT_S):
+                    return True
+            except TimeoutError:
+                raise SourceError(
+                    f"{self.name}: chrome pattern {pattern.pattern!r} took over "
+                    f"{MATCH_TIMEOUT_S:g} s on the line {text[:40]!r}: it backtracks "
+                    "(nested repeats such as (a+)+ or (a|aa)+); simplify it"
+                ) from None
+        return False
 
 
 # ---------------------------------------------------------------- tables
@@ -102,21 +122,24 @@ def _matches(patterns: Sequence[re.Pattern[str]], line: str) -> bool:
 
 def load_table(filename: str) -> dict[str, Any]:
     resource = files("yomiage") / "data" / filename
-    table = yaml.safe_load(resource.read_text(encoding="utf-8"))
+    table = safeyaml.safe_load(resource.read_text(encoding="utf-8"))
     if not isinstance(table, dict):
         raise ConfigError(f"{resource}: expected a mapping at the top level")
     return table
 
 
-def compile_all(patterns: Sequence[str], where: str) -> tuple[re.Pattern[str], ...]:
-    try:
-        return tuple(re.compile(str(pattern), re.IGNORECASE) for pattern in patterns)
-    except re.error as error:
-        raise ConfigError(f"{where}: invalid pattern {error.pattern!r}: {error}") from error
+def compile_all(patterns: Sequence[str], where: str) -> tuple[regex.Pattern[str], ...]:
+    compiled = []
+    for pattern in map(str, patterns):
+        try:
+            compiled.append(regex.compile(pattern, regex.IGNORECASE))
+        except regex.error as error:
+            raise ConfigError(f"{where}: invalid pattern {pattern!r}: {error}") from error
+    return tuple(compiled)
 
 
 @cache
-def _chrome_table() -> tuple[LineRules, tuple[re.Pattern[str], ...]]:
+def _chrome_table() -> tuple[LineRules, tuple[regex.Pattern[str], ...]]:
     table = load_table("chrome.yaml")
     rules = LineRules(
         compile_all(table["lines"], "chrome.yaml"),
@@ -127,14 +150,14 @@ def _chrome_table() -> tuple[LineRules, tuple[re.Pattern[str], ...]]:
 
 def line_rules(extra_chrome_patterns: Sequence[str], name: str) -> LineRules:
     """The shipped tables plus the user's chrome patterns (named in any error)."""
-    extra: list[re.Pattern[str]] = []
+    extra: list[regex.Pattern[str]] = []
     for pattern in extra_chrome_patterns:
         try:
-            extra.append(re.compile(pattern, re.IGNORECASE))
-        except re.error as error:
+            extra.append(regex.compile(pattern, regex.IGNORECASE))
+        except regex.error as error:
             raise SourceError(f"{name}: invalid chrome pattern {pattern!r}: {error}") from error
     shipped = _chrome_table()[0]
-    return LineRules((*shipped.chrome, *extra), shipped.separators)
+    return LineRules((*shipped.chrome, *extra), shipped.separators, name)
 
 
 def is_related_heading(text: str) -> bool:

@@ -11,11 +11,19 @@ from __future__ import annotations
 import html
 import itertools
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from yomiage.timeline import SentenceSpan, Timeline
+from yomiage.writing import (
+    HIRAGANA,
+    JAPANESE_SCRIPTS,
+    LATIN_WORD,
+    NO_LINE_END,
+    NO_LINE_START,
+    phrase_ends,
+    script_of,
+)
 
 CHAPTERS_FILE = "chapters.json"
 VTT_FILE = "transcript.vtt"
@@ -27,24 +35,20 @@ CUE_LINES = 2  # at most this many lines a cue; a longer sentence takes several 
 ARROW = "-->"  # ends a cue's text in both formats, so never left in one
 SAFE_ARROW = "--＞"  # SRT and NOTEs have no escapes: same look, same length
 
-# Line breaking as data: a simplified kinsoku shori. A line never starts with
-# NO_START nor ends with NO_END; a break is cheapest after the end of a clause.
-NO_START = frozenset(
-    "、。，．,.!?！？:;：；・ー」』）)］]｝}〕〉》】”’%％‰°℃…‥ゝゞヽヾ々〜～"
-    "ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶ \u3000"
-)
-NO_END = frozenset("「『（(［[｛{〔〈《【“‘$＄¥￥£€#＃")
+# Line breaking as data: kinsoku (writing.py, shared with covers) and the cost of a
+# break of each kind; a break is cheapest after the end of a clause, then between
+# budoux phrases (お客様と|ご当地), and dearest inside a phrase (お|客様).
 CLAUSE_END = frozenset("。！？!?.")
 PHRASE_END = frozenset("、，,」』）)］]｝}〕〉》】”’：；:; \u3000")
 OPENING = frozenset("「『（(［[｛{〔〈《【“‘")
 UNSPLIT_RUNS = frozenset("…‥―—-ー〜～")  # ……, ――, -- read as one mark
-# hiragana then anything else is most often the end of a phrase (公園まで|散歩);
-# kanji then hiragana is most often inside a word (出|かける)
 BREAK_PENALTY = {
     "clause": 0,
     "phrase": 256,
+    # between phrases, best where hiragana ends one (公園まで|散歩), not before more (と|する)
     "after_kana": 512,
-    "japanese": 768,
+    "between_phrases": 640,
+    "japanese": 900,  # inside a phrase: お|客様, 出|かける
     "other": 1024,
     # against the rules, made only when nothing else fits (a URL longer than a line)
     "forced_at_join": 1024,
@@ -53,17 +57,6 @@ BREAK_PENALTY = {
 FORCED = frozenset({"forced_at_join", "forced"})
 WORD_JOINS = frozenset("/-._:?&=#")  # where a forced break inside a URL reads best
 CUE_BREAK_WEIGHT = 2  # the screen changes there: worth a better break than within a cue
-
-# A Latin word or number, with the marks that join its parts (3.14, 1,000,
-# GPT-4o, don't, 10:30, a/b): no line break may fall inside one.
-_WORD_CHAR = (
-    r"[0-9A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]"
-)
-_WORD = re.compile(rf"{_WORD_CHAR}+(?:[.,:'’\-_/+&@．，：－＿／]{_WORD_CHAR}+)*")
-_JAPANESE = re.compile(
-    r"[\u3005-\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]"
-)
-_HIRAGANA = re.compile(r"[\u3041-\u309f]")
 
 # (forced breaks, lines, penalty), compared in that order: a break inside a
 # word only when nothing else fits, then the fewest lines, then the best breaks.
@@ -251,16 +244,19 @@ def _extend(
 
 def _breaks(text: str) -> list[tuple[bool, int]]:
     """For a break before each character: is it against the rules, and its penalty."""
-    inside = {i for m in _WORD.finditer(text) for i in range(m.start() + 1, m.end())}
-    kinds = [_break_kind(text[i - 1], text[i], i in inside) for i in range(1, len(text))]
+    inside = {i for m in LATIN_WORD.finditer(text) for i in range(m.start() + 1, m.end())}
+    phrases = set(phrase_ends(text))
+    kinds = [
+        _break_kind(text[i - 1], text[i], i in inside, i in phrases) for i in range(1, len(text))
+    ]
     return [(False, 0), *((kind in FORCED, BREAK_PENALTY[kind]) for kind in kinds)]
 
 
-def _break_kind(before: str, after: str, in_word: bool) -> str:
+def _break_kind(before: str, after: str, in_word: bool, between_phrases: bool) -> str:
     if (
         in_word
-        or after in NO_START
-        or before in NO_END
+        or after in NO_LINE_START
+        or before in NO_LINE_END
         or (before == after and before in UNSPLIT_RUNS)
         or (before == "-" and after == ">")
     ):
@@ -269,8 +265,9 @@ def _break_kind(before: str, after: str, in_word: bool) -> str:
         return "clause"
     if before in PHRASE_END or after in OPENING:
         return "phrase"
-    if _HIRAGANA.match(before) and not _HIRAGANA.match(after):
-        return "after_kana"
-    if _JAPANESE.match(before) and _JAPANESE.match(after):
+    if between_phrases:
+        kana_ends = script_of(before) == HIRAGANA and script_of(after) != HIRAGANA
+        return "after_kana" if kana_ends else "between_phrases"
+    if script_of(before) in JAPANESE_SCRIPTS and script_of(after) in JAPANESE_SCRIPTS:
         return "japanese"
     return "other"

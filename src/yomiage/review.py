@@ -19,10 +19,17 @@ from pathlib import Path
 
 import yaml
 
+from yomiage import safeyaml
 from yomiage.config import Config
 from yomiage.episode import LATIN_WORDS_FILE, script_utterances
 from yomiage.errors import ConfigError
-from yomiage.files import ensure_folder, write_text_atomic
+from yomiage.files import (
+    check_replaceable,
+    ensure_folder,
+    read_regular_text,
+    resolved,
+    write_text_atomic,
+)
 from yomiage.jobs import (
     SCRIPT_FILE,
     SEGMENTS_DIR,
@@ -134,9 +141,10 @@ def write_stub(path: Path, terms: list[Term], source: str) -> int:
     and Open JTalk's kana in a comment. Entries already there are never touched;
     a symlinked lexicon is written through its link, with its mode kept.
     """
-    target = path.resolve()
+    target = resolved(path)
+    check_replaceable(target)  # before reading it: a FIFO would never answer
     try:
-        existing = target.read_text("utf-8") if target.exists() else ""
+        existing = read_regular_text(target) if target.exists() else ""
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the lexicon ({exc})") from None
     present = {e.casefold() for e in _surfaces(existing, path)}
@@ -175,7 +183,7 @@ STUB_HEADER = (
 
 def _surfaces(text: str, path: Path) -> set[str]:
     try:
-        data = yaml.safe_load(text)
+        data = safeyaml.safe_load(text)
     except yaml.YAMLError:
         raise ConfigError(f"{path}: not valid YAML; fix it before adding to it") from None
     if data is None:

@@ -11,9 +11,12 @@ from dataclasses import dataclass
 
 from yomiage.config import Config, ScriptSettings
 from yomiage.document import Document, Role, Section
+from yomiage.errors import ConfigError
 from yomiage.speech.split import split_sentences
 
 INTRO, OUTRO, PART = "intro", "outro", "part"
+# A filled template is spoken: longer than this is a mistake (a huge title in it), not a script.
+MAX_FILLED_CHARS = 20_000
 
 
 @dataclass(frozen=True)
@@ -46,11 +49,13 @@ def build_script(document: Document, config: Config) -> Script:
         "chapter_list": _chapter_list([chapter_title for chapter_title, _, _ in body]),
         "chapter_count": str(len(body)),
     }
-    fields["source"] = config.episode.source or settings.source_phrase.format(**fields)
+    fields["source"] = config.episode.source or _fill(
+        "source_phrase", settings.source_phrase, **fields
+    )
     parts = [
-        (settings.titles[INTRO], INTRO, _template_paragraphs(settings.intro, fields)),
+        (settings.titles[INTRO], INTRO, _template_paragraphs("intro", settings.intro, fields)),
         *body,
-        (settings.titles[OUTRO], OUTRO, _template_paragraphs(settings.outro, fields)),
+        (settings.titles[OUTRO], OUTRO, _template_paragraphs("outro", settings.outro, fields)),
     ]
     spoken = [part for part in parts if part[2]]
     # Numbered from 1, as `yomiage chapters` lists them and `regen --chapter` takes them.
@@ -68,8 +73,12 @@ def chapter_id(number: int) -> str:
 
 def chapter_lead(config: Config, title: str) -> str:
     """What is said before a chapter's text: its title, as the show says it."""
-    return config.script.chapter_lead.format(
-        show=config.show.name, host=config.show.host, title=title
+    return _fill(
+        "chapter_lead",
+        config.script.chapter_lead,
+        show=config.show.name,
+        host=config.show.host,
+        title=title,
     )
 
 
@@ -126,7 +135,7 @@ def _split_headingless(
     if len(chunks) == 1:
         return [(_title(section, settings), section.role.value, tuple(chunks[0]))]
     return [
-        (settings.titles[PART].format(number=number), PART, tuple(chunk))
+        (_fill("titles.part", settings.titles[PART], number=str(number)), PART, tuple(chunk))
         for number, chunk in enumerate(chunks, start=1)
     ]
 
@@ -138,10 +147,21 @@ def _with_lead(
     return title, role, (lead, *paragraphs) if lead.strip() else paragraphs
 
 
-def _template_paragraphs(template: str, fields: dict[str, str]) -> tuple[str, ...]:
+def _template_paragraphs(key: str, template: str, fields: dict[str, str]) -> tuple[str, ...]:
     """A filled template; each of its lines is a paragraph."""
-    text = template.format(**fields)
+    text = _fill(key, template, **fields)
     return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _fill(key: str, template: str, **fields: str) -> str:
+    """script.`key` filled in; config.py refused format specs, so only the fields add length."""
+    text = template.format(**fields)
+    if len(text) > MAX_FILLED_CHARS:
+        raise ConfigError(
+            f"script.{key} filled in is {len(text):,} characters, over {MAX_FILLED_CHARS:,}: "
+            "is a title or a template far too long?"
+        )
+    return text
 
 
 def _describe(document: Document, max_chars: int = 200) -> str:

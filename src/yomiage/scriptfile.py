@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from yomiage.config import yaml_error_message
+from yomiage import safeyaml, userfile
 from yomiage.errors import ScriptError
 from yomiage.script import Chapter, Script, chapter_id
 from yomiage.speech.split import is_speakable
@@ -62,7 +62,7 @@ _ScriptDumper.add_representer(str, _represent_text)
 def read_script(path: Path) -> Script:
     """The script in `path`, checked; ScriptError names the file and line of any problem."""
     try:
-        text = path.read_text("utf-8-sig")
+        text = userfile.read_text(path)
     except FileNotFoundError:
         raise ScriptError(f"{path}: no script.yaml here; is this an episode folder?") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -71,10 +71,7 @@ def read_script(path: Path) -> Script:
 
 
 def parse_script(text: str, name: str) -> Script:
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        raise ScriptError(yaml_error_message(exc, text, name)) from None
+    root = safeyaml.compose(text, name, ScriptError)
     if root is None:
         raise ScriptError(f"{name}: the script is empty")
     top = _mapping(root, name, "the script", TOP_KEYS)
@@ -147,7 +144,8 @@ def _mapping(node: yaml.Node, name: str, what: str, keys: tuple[str, ...]) -> di
         key = str(key_node.value)
         if key not in keys:
             raise ScriptError(
-                f"{_at(name, key_node)}: {what}: unknown key '{key}' (known: {', '.join(keys)})"
+                f"{_at(name, key_node)}: {what}: unknown key {safeyaml.quoted_key(key)} "
+                f"(known: {', '.join(keys)})"
             )
         if key in fields:  # YAML would keep only the last one: an edit would vanish
             raise ScriptError(f"{_at(name, key_node)}: {what}: '{key}' is given twice")

@@ -25,7 +25,7 @@ from typing import BinaryIO, cast
 from urllib.parse import unquote_to_bytes
 
 from yomiage.config import Config
-from yomiage.errors import ConfigError, OutputError
+from yomiage.errors import ConfigError, OutputError, YomiageError
 from yomiage.feed import FEED_FILE, Feed, render_feed
 from yomiage.jobs import COVER_FILE, EPISODE_FILE
 from yomiage.publish import CHAPTERS_FILE, SRT_FILE, VTT_FILE
@@ -151,7 +151,13 @@ class OutputHandler(BaseHTTPRequestHandler):
 
     def _answer(self, send_body: bool) -> None:
         if self.feed is not None and self.path.split("?", 1)[0] == f"/{FEED_FILE}":
-            self._send_feed(self.feed(), send_body)
+            try:
+                xml = self.feed()
+            except YomiageError as exc:  # a typo in an episode's settings.yaml: that file's fault
+                self._log_line(f"/{FEED_FILE}: {exc}")
+                self._status(HTTPStatus.INTERNAL_SERVER_ERROR, send_body)
+                return
+            self._send_feed(xml, send_body)
             return
         target = resolve_request_path(self.root, self.path)
         if target is None:
@@ -243,9 +249,14 @@ class OutputHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def log_message(self, format: str, *args: object) -> None:
-        if not self.quiet:  # control characters escaped: a request must not drive the terminal
-            message = (format % args).translate(self._control_char_table)  # type: ignore[attr-defined]
-            sys.stderr.write(f"{self.address_string()} {message}\n")
+        if not self.quiet:
+            self._log_line(format % args)
+
+    def _log_line(self, message: str) -> None:
+        """One line on stderr, even when quiet; control characters escaped (a request's
+        path must not drive the terminal)."""
+        line = message.translate(self._control_char_table)  # type: ignore[attr-defined]
+        sys.stderr.write(f"{self.address_string()} {line}\n")
 
 
 def make_server(

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import regex
+
+from yomiage import userfile
 from yomiage.document import Document, Role, Section
 from yomiage.errors import SourceError
 from yomiage.markdown import markdown_blocks
@@ -29,12 +32,16 @@ from yomiage.plaintext import (
     plain_blocks,
     reads_as_prose,
 )
+from yomiage.speech.split import speakable_share
 
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
-BINARY_CONTROL_SHARE = 0.05  # more control bytes than this in the first 8 KiB: not text
+BINARY_CONTROL_SHARE = 0.05  # more control bytes than this in the file: not text
+# Tab, newlines, form feed and ESC occur in real text files; other C0 controls and DEL do not.
+_CONTROL_BYTES = bytes(b for b in range(0x20) if b not in b"\t\n\r\f\x1b") + b"\x7f"
 # For a legacy encoding to count as Japanese: shares among the non-ASCII characters.
 MIN_JAPANESE_SHARE = 0.5  # kana, kanji, Japanese punctuation and full-width forms
 MIN_KANA_SHARE = 0.05  # hiragana and katakana alone
+MIN_SPEAKABLE_SHARE = 0.5  # of a body's letters and emoji: less, and the episode is mostly silence
 _JAPANESE = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff01-\uff60]")
 _KANA = re.compile(r"[\u3041-\u30ff]")
 # Tried after UTF-8, in order: Windows' Shift_JIS, then EUC-JP (older Unix and blog exports).
@@ -51,7 +58,7 @@ _UNSUPPORTED_BOMS = (
 
 @dataclass(frozen=True)
 class _Roles:
-    headings: tuple[tuple[Role, tuple[re.Pattern[str], ...]], ...]
+    headings: tuple[tuple[Role, tuple[regex.Pattern[str], ...]], ...]
     impression_markers: tuple[str, ...]
     min_hits: int
 
@@ -62,13 +69,11 @@ class _Roles:
 def read_source(path: Path, extra_chrome_patterns: Sequence[str] = ()) -> Document:
     """Read a .txt or .md/.markdown article; any other suffix is read as plain text."""
     try:
-        if path.is_dir():
-            raise SourceError(f"{path}: is a folder, not a file")
-        if path.exists() and not path.is_file():
-            raise SourceError(f"{path}: is not a regular file")  # a FIFO would block
-        data = path.read_bytes()
+        data = userfile.read_bytes(path)  # a FIFO would block, a device never end
     except FileNotFoundError as error:
         raise SourceError(f"{path}: no such file") from error
+    except userfile.NotRegularFile as error:
+        raise SourceError(f"{path}: is {error}") from None
     except OSError as error:
         raise SourceError(f"{path}: cannot read ({error.strerror})") from error
     return parse_text(
@@ -96,7 +101,21 @@ def parse_text(
     sections = _sections(_drop_related(blocks))
     if not sections:
         raise SourceError(f"{name}: only a title, no text to read aloud")
+    _refuse_unpronounceable(sections, name)
     return Document(title=title, sections=sections)
+
+
+def _refuse_unpronounceable(sections: Sequence[Section], name: str) -> None:
+    """Text in scripts Open JTalk cannot say (Hangul, Cyrillic, emoji) comes out as
+    silence: a document made mostly of it would be an episode of announced chapters
+    with nothing in them."""
+    body = "\n".join(p for section in sections for p in section.paragraphs)
+    share = speakable_share(body)
+    if share < MIN_SPEAKABLE_SHARE:
+        raise SourceError(
+            f"{name}: only {share:.0%} of the text can be pronounced (Japanese, Latin"
+            " letters, digits); the rest (such as Hangul, Cyrillic or emoji) would be silence"
+        )
 
 
 def decode_source(data: bytes, name: str) -> str:
@@ -121,14 +140,12 @@ def decode_source(data: bytes, name: str) -> str:
 
 
 def _looks_binary(data: bytes) -> bool:
-    sample = data[:8192]
-    if b"\x00" in sample:
+    """One rule for the whole file: a NUL anywhere, or too many control bytes, is not
+    text (a NUL after the first few KiB would otherwise reach the transcript)."""
+    if b"\x00" in data:
         return True
-    # Tab, newlines, form feed and ESC occur in real text files; other C0 controls do not.
-    controls = sum(
-        1 for byte in sample if (byte < 0x20 and byte not in b"\t\n\r\f\x1b") or byte == 0x7F
-    )
-    return bool(sample) and controls / len(sample) > BINARY_CONTROL_SHARE
+    controls = len(data) - len(data.translate(None, _CONTROL_BYTES))
+    return bool(data) and controls / len(data) > BINARY_CONTROL_SHARE
 
 
 def _decode_japanese(data: bytes, encoding: str) -> str | None:

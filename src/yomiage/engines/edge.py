@@ -34,11 +34,11 @@ import edge_tts.communicate
 import edge_tts.constants
 import edge_tts.voices
 import numpy as np
-import yaml
 from edge_tts.data_classes import TTSConfig
 from edge_tts.exceptions import EdgeTTSException, UnknownResponse
 from edge_tts.typing import Voice
 
+from yomiage import safeyaml
 from yomiage.audio import Audio, Samples
 from yomiage.engines.base import VoiceInfo as BaseVoiceInfo
 from yomiage.engines.edge_split import split_for_edge
@@ -136,7 +136,7 @@ def shipped_voices() -> list[VoiceInfo]:
     text = (resources.files("yomiage") / "data" / SHIPPED_VOICES).read_text("utf-8")
     return [
         VoiceInfo(str(v["name"]), str(v["gender"]), str(v["friendly_name"]))
-        for v in yaml.safe_load(text)["voices"]
+        for v in safeyaml.safe_load(text)["voices"]
     ]
 
 
@@ -231,8 +231,17 @@ class EdgeEngine:
         """
         if self._answered:
             return None
+
+        async def speak_once() -> bytes:
+            # The retries synthesis makes, as far as the deadline allows: a service
+            # that drops the first connection is not "unreachable".
+            deadline = asyncio.get_running_loop().time() + timeout_s
+            return await self._piece_mp3("あ", self.voice, asyncio.Semaphore(1), deadline)
+
         try:
-            _run_soon(self._request("あ", self.voice, timeout_s), timeout_s)
+            _run_soon(speak_once(), timeout_s + 1.0)  # the deadline inside ends it first
+        except _PieceFailed as failed:
+            return f"cannot reach the edge-tts service ({_describe(failed.error)})"
         except _SERVICE_ERRORS as exc:
             return f"cannot reach the edge-tts service ({_describe(exc)})"
         self._answered = True
@@ -305,28 +314,36 @@ class EdgeEngine:
             times = "attempt" if failed.attempts == 1 else "attempts"
             raise SynthesisError(
                 f"edge-tts failed on 「{_excerpt(text)}」 after {failed.attempts} {times}"
-                f" ({_describe(failed.error)})"
+                f" ({_describe(failed.error)})",
+                index,
             ) from failed.error
         finally:
             await _cancel_all(tasks)
         try:
             samples = await asyncio.to_thread(_decode, mp3s)
         except AudioError as exc:
-            raise SynthesisError(f"edge-tts audio for 「{_excerpt(text)}」: {exc}") from exc
+            message = f"edge-tts audio for 「{_excerpt(text)}」: {exc}"
+            raise SynthesisError(message, index) from exc
         return index, Audio(samples, RATE)
 
-    async def _piece_mp3(self, piece: str, voice: str, semaphore: asyncio.Semaphore) -> bytes:
-        """One piece's MP3, tried up to 1 + retries times."""
+    async def _piece_mp3(
+        self, piece: str, voice: str, semaphore: asyncio.Semaphore, deadline: float | None = None
+    ) -> bytes:
+        """One piece's MP3, tried up to 1 + retries times; by `deadline` (loop time) if given."""
+        loop = asyncio.get_running_loop()
         attempt = 0
         while True:
             attempt += 1
+            left_s = self.timeout_s if deadline is None else deadline - loop.time()
             try:
                 async with semaphore:
-                    return await self._request(piece, voice, self.timeout_s)
+                    return await self._request(piece, voice, min(self.timeout_s, left_s))
             except _SERVICE_ERRORS as exc:
-                if attempt > self.retries or not _retryable(exc):
+                delay = self.retry_delay(attempt - 1)
+                too_late = deadline is not None and loop.time() + delay >= deadline
+                if attempt > self.retries or not _retryable(exc) or too_late:
                     raise _PieceFailed(attempt, exc) from exc
-            await asyncio.sleep(self.retry_delay(attempt - 1))
+            await asyncio.sleep(delay)
 
     def retry_delay(self, retry: int) -> float:
         delay = min(self.retry_max_delay_s, self.retry_base_s * 2.0**retry)

@@ -20,13 +20,13 @@ as long as allowed. Pieces with nothing to pronounce are dropped.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from bisect import bisect_right
 from itertools import accumulate
 from xml.sax.saxutils import escape
 
 from yomiage.speech.split import is_speakable
+from yomiage.writing import HIRAGANA, LATIN, LATIN_WORD, script_of
 
 DEFAULT_MAX_BYTES = 3000
 
@@ -35,40 +35,6 @@ _CLOSERS = frozenset("」』）)】〉》\"'’”")
 _OPENERS = frozenset("「『（(【〈《“‘")
 _COMMAS = frozenset("、，")
 _STOPS_AND_CLOSERS = _STOPS | _CLOSERS
-
-# A Latin word or a number, with the joiners inside it (3.14, 1,000, e-mail, don't,
-# https://x.y): a cut inside one would be read as two words.
-_LATIN_TOKEN = re.compile(
-    r"[A-Za-z0-9Ａ-Ｚａ-ｚ０-９À-ɏ]+(?:[.,'’\-_:/@][A-Za-z0-9Ａ-Ｚａ-ｚ０-９À-ɏ]+)*"
-)
-
-# Script classes for "a change of script".
-_OTHER, _HIRAGANA, _KATAKANA, _KANJI, _LATIN = range(5)
-_SCRIPT_RANGES = (
-    ("ぁ", "ゟ", _HIRAGANA),
-    ("゠", "ヿ", _KATAKANA),
-    ("ㇰ", "ㇿ", _KATAKANA),
-    ("ｦ", "ﾟ", _KATAKANA),
-    ("一", "鿿", _KANJI),
-    ("㐀", "䶿", _KANJI),
-    ("豈", "﫿", _KANJI),
-    ("\U00020000", "\U0003ffff", _KANJI),
-    ("々", "〇", _KANJI),  # 々 〆 〇
-    ("A", "Z", _LATIN),
-    ("a", "z", _LATIN),
-    ("0", "9", _LATIN),
-    ("Ａ", "Ｚ", _LATIN),
-    ("ａ", "ｚ", _LATIN),
-    ("０", "９", _LATIN),
-    ("À", "ɏ", _LATIN),
-)
-
-
-def _script(char: str) -> int:
-    for low, high, script in _SCRIPT_RANGES:
-        if low <= char <= high:
-            return script
-    return _OTHER
 
 
 def split_for_edge(text: str, max_bytes: int = DEFAULT_MAX_BYTES) -> list[str]:
@@ -96,7 +62,7 @@ def _cost(char: str) -> int:
 def _inside_latin_tokens(text: str) -> bytearray:
     """inside[p] is 1 when position p (between text[p-1] and text[p]) is inside a Latin token."""
     inside = bytearray(len(text) + 1)
-    for match in _LATIN_TOKEN.finditer(text):
+    for match in LATIN_WORD.finditer(text):
         inside[match.start() + 1 : match.end()] = b"\x01" * (match.end() - match.start() - 1)
     return inside
 
@@ -133,9 +99,9 @@ def _cut_kind(text: str, p: int, inside_token: bytearray) -> int:
         return 3
     if inside_token[p]:
         return 7
-    script_before, script_after = _script(before), _script(after)
+    script_before, script_after = script_of(before), script_of(after)
     if script_before != script_after:
-        if script_before in (_HIRAGANA, _LATIN) or script_after == _LATIN:
+        if script_before in (HIRAGANA, LATIN) or script_after == LATIN:
             return 4
         return 5
     if before in _CLOSERS or after in _OPENERS:

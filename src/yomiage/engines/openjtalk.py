@@ -7,6 +7,7 @@ of worker processes, one per core.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -49,11 +50,33 @@ def _speak(request: _Request) -> tuple[Samples, int]:
     return scaled, int(rate)
 
 
-def _warm_up() -> None:
-    """Load the dictionary and voice once per worker, before the first real sentence."""
+def _warm_up(parent: int) -> None:
+    """Die with the parent, then load the dictionary and voice before the first real sentence."""
+    _die_with_parent(parent)
     import pyopenjtalk
 
     pyopenjtalk.g2p("あ")
+
+
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to kill this worker when its parent dies, even by SIGKILL.
+
+    Without it a killed build leaves its workers running, each holding Open
+    JTalk's dictionary and voice (about 168 MB). Elsewhere the pool's own
+    shutdown is all there is.
+    """
+    if sys.platform != "linux":
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        return  # not allowed here (a sandbox): the pool's shutdown still ends the worker
+    if os.getppid() != parent:  # the parent died before the request was made
+        os._exit(1)
 
 
 VOICE = VoiceInfo("mei_normal", "Female", "Open JTalk's HTS voice, shipped in pyopenjtalk-plus")
@@ -95,7 +118,7 @@ class OpenJTalkEngine:
         requests = [_Request(text, v.speed, v.pitch, 10 ** (v.volume / 20)) for text in texts]
         if self.workers <= 1 or len(requests) <= 2:
             for index, request in enumerate(requests):
-                yield index, _audio_of(request, partial(_speak, request))
+                yield index, _audio_of(request, partial(_speak, request), index)
             return
         yield from self._synthesize_in_pool(requests)
 
@@ -104,6 +127,7 @@ class OpenJTalkEngine:
             max_workers=min(self.workers, len(requests)),
             mp_context=_process_context(),
             initializer=_warm_up,
+            initargs=(os.getpid(),),
         )
         pending: dict[Future[tuple[Samples, int]], int] = {}
         # Longest first: the last sentences to finish are short, so no worker idles long.
@@ -120,7 +144,7 @@ class OpenJTalkEngine:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     index = pending.pop(future)
-                    yield index, _audio_of(requests[index], future.result)
+                    yield index, _audio_of(requests[index], future.result, index)
                     for next_index, request in queue:
                         pending[pool.submit(_speak, request)] = next_index
                         break
@@ -150,14 +174,17 @@ def _process_context() -> BaseContext:
     return get_context("spawn")
 
 
-def _audio_of(request: _Request, produce: Callable[[], tuple[Samples, int]]) -> Audio:
+def _audio_of(
+    request: _Request, produce: Callable[[], tuple[Samples, int]], position: int
+) -> Audio:
     """Call `produce` and turn any engine failure into a SynthesisError naming the text."""
     try:
         samples, rate = produce()
     except BrokenProcessPool as exc:
         raise SynthesisError(f"Open JTalk worker process died ({exc})") from exc
     except Exception as exc:  # pyopenjtalk raises plain RuntimeError/ValueError
-        raise SynthesisError(f"Open JTalk failed on 「{request.text[:40]}」: {exc}") from exc
+        message = f"Open JTalk failed on 「{request.text[:40]}」: {exc}"
+        raise SynthesisError(message, position) from exc
     # Text Open JTalk cannot pronounce (a stray symbol) comes back empty: that
     # is silence to skip, not a failure.
     return Audio(samples=samples, rate=rate)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import yaml
 
+from yomiage import safeyaml, userfile
 from yomiage.errors import ConfigError
 
 READINGS_FILE = "readings.yaml"
@@ -93,7 +94,7 @@ class Lexicon:
         shipped = resources.files("yomiage") / "data" / READINGS_FILE
         entries = list(_parse(shipped.read_text("utf-8"), DEFAULT_NAME))
         for path in paths:
-            if path.is_file():
+            if path.exists():  # a FIFO or folder in its place is an error, not "no readings"
                 entries.extend(_parse(_read(path), str(path)))
         return cls(entries)
 
@@ -147,18 +148,13 @@ def _alternative(entry: Entry) -> str:
 
 def _read(path: Path) -> str:
     try:
-        return path.read_text("utf-8-sig")
+        return userfile.read_text(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the readings ({exc})") from None
 
 
 def _parse(text: str, name: str) -> Iterator[Entry]:
-    from yomiage.config import yaml_error_message
-
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        raise ConfigError(yaml_error_message(exc, text, name)) from None
+    root = safeyaml.compose(text, name, ConfigError)
     if root is None:
         return
     if not isinstance(root, yaml.MappingNode):
@@ -200,7 +196,8 @@ def _entry(surface: str, node: yaml.Node, where: str) -> Entry | None:
     if not reading:
         return None  # a stub from `yomiage readings --write`, not filled in yet
     if _LATIN.search(reading):
-        raise ConfigError(f"{where}: '{surface}': the reading must be kana, not {reading!r}")
+        # the value is not repeated: a file linked here by mistake may hold a secret
+        raise ConfigError(f"{where}: '{surface}': the reading must be kana, not Latin letters")
     case = options.get("case", "any" if latin else "exact")
     if case not in ("any", "exact"):
         raise ConfigError(f"{where}: '{surface}': case must be 'any' or 'exact', not {case!r}")

@@ -48,6 +48,9 @@ _ACCENTED = re.compile(r"[À-ÖØ-öø-ɏ]")  # Latin letters with accents: Pok�
 _POSSESSIVE = re.compile(r"(?<=[A-Za-z])['’]s(?![A-Za-z])")  # OpenAI's: said as OpenAI
 _DATE = re.compile(r"(?<!\d)(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})(?!\d)")
 _YEAR_MONTH = re.compile(r"(?<!\d)(\d{4})/(\d{1,2})(?![\d/])")
+# 5/10 on its own: a month and day (5月10日), or a fraction (1/2の確率: 2分の1).
+_MONTH_DAY = re.compile(r"(?<![\dA-Za-z/.])(\d{1,2})/(\d{1,2})(?![\d/.])")
+_FRACTION_WORDS = ("確率", "割合", "カップ", "程度", "以上", "以下", "未満", "倍", "サイズ", "約")
 _TIME = re.compile(r"(?<![\d:.])([01]?\d|2[0-4]):([0-5]\d)(?![\d:])")
 _RATIO = re.compile(r"(?<![\d:.])(\d+):(\d+)(?![\d:])")  # 16:9, 3:1 (what is left)
 _RATIO_WORDS = ("比", "縮尺", "率", "スケール", "対戦", "スコア")
@@ -59,6 +62,9 @@ _ASIDE = re.compile(r"\s*[（(]([^（()）]*)[）)]\s*")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 # A range: a number (with its counter) then 〜 or a dash, then a number: 3〜5人, 20時〜22時.
 _RANGE = re.compile(r"(?<=[\d時分日月年円万億人個件回%])\s*[~〜～–—]\s*(?=\d)")
+# A dash between two numbers with a counter after them: 第3-4章, 3-4人. A phone or
+# postal number (03-1234-5678, 123-4567) has no counter right after its digits.
+_COUNTED_RANGE = re.compile(r"(?<![\dA-Za-z\-])(\d+)\s*[-‐−–]\s*(\d+)(?=[一-鿿ァ-ヺ])")
 _YEAR_RANGE = re.compile(r"(?<![\d-])((?:19|20)\d\d)\s*-\s*((?:19|20)\d\d)(?![\d-])")  # 2024-2025年
 _PERCENT = re.compile(r"(?<=\d)\s*%")
 _MINUS = re.compile(r"(?<![A-Za-z0-9.])[-−](?=\d)")  # -3度, 気温−3度; not GPT-4, 03-1234
@@ -67,6 +73,9 @@ _PLUS = re.compile(r"(?<=[A-Za-z0-9])\s*\+\s*(?=[A-Za-z0-9])")
 _EQUALS = re.compile(r"(?<=[A-Za-z0-9])\s*=\s*(?=[A-Za-z0-9])")  # 1+1=2; not 【ワシントン＝共同】
 _SPACED_DASH = re.compile(r"\s+[-‐–—―]+\s+|\s*[–—―]{1,2}\s*")  # a dash between words: a pause
 _ENGLISH_COMMA = re.compile(r"\s*,\s*")  # once thousands separators are gone
+# 〜 between two words (東京〜大阪, 月曜〜金曜) is a range; after hiragana it is a
+# drawn-out sound (ありがとう〜, について〜), and at either end of a phrase only a mark.
+_WORD_RANGE = re.compile(r"(?<=[一-鿿々ァ-ヺA-Za-z0-9])\s*[〜～~]\s*(?=[一-鿿ァ-ヺA-Za-z0-9])")
 _WAVE_DASH = re.compile(r"[〜～~]+")  # 〜について, ありがとう〜: a drawn-out sound, not a word
 _EMOJI = re.compile(r"[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200D]")
 _PAUSES = re.compile(r"(?:\s*、\s*)+")
@@ -108,6 +117,16 @@ def _date(match: re.Match[str]) -> str:
     return f"{int(year)}年{int(month)}月" + (f"{int(day[0])}日" if day and day[0] else "")
 
 
+def _month_day(match: re.Match[str]) -> str:
+    """5/10 -> 5月10日; 1/2 next to a word of fractions, or no valid date, -> 2分の1."""
+    first, second = int(match.group(1)), int(match.group(2))
+    around = match.string[max(0, match.start() - 2) : match.end() + 4]
+    fraction = any(word in around for word in _FRACTION_WORDS)
+    if not fraction and 1 <= first <= 12 and 1 <= second <= 31:
+        return f"{first}月{second}日"
+    return f"{second}分の{first}" if second else match.group()
+
+
 def _clock(match: re.Match[str]) -> str:
     """10:30 -> 10時30分; after a word of ratios (縮尺は1:50) -> 1対50."""
     hours, minutes = match.group(1), match.group(2)
@@ -134,6 +153,7 @@ _Replacement = str | Callable[[re.Match[str]], str]
 RULES: tuple[tuple[re.Pattern[str], _Replacement], ...] = (
     (_DATE, _date),
     (_YEAR_MONTH, _date),
+    (_MONTH_DAY, _month_day),
     (_TIME, _clock),
     (_RATIO, r"\1対\2"),
     (_WEEKDAY, r" \1曜日"),  # before asides: a weekday is not an aside
@@ -142,6 +162,8 @@ RULES: tuple[tuple[re.Pattern[str], _Replacement], ...] = (
     (_THOUSANDS, ""),  # 1,000 is one number, not 1 and 000
     (_YEAR_RANGE, r"\1から\2"),
     (_RANGE, "から"),  # before the wave dash and dashes lose their meaning
+    (_COUNTED_RANGE, r"\1から\2"),
+    (_WORD_RANGE, "から"),
     (_PERCENT, "パーセント"),
     (_MINUS, "マイナス"),
     (_TIMES, r"\1かける\3"),
