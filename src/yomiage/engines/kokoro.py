@@ -7,9 +7,9 @@ unknown English words letter by letter as Open JTalk does.
 
 Sentences are spread over a pool of worker processes, one per core, each
 loading the model once and running it on one onnxruntime thread: on two idle
-cores that spoke the sample's 50 sentences in 72.6 s against 86.5 s for one
-process with two threads (`scripts/benchmark_kokoro.py --pool`), model loading
-included. It costs memory: about 570 MB a worker.
+cores that spoke the sample's 50 sentences in 77.4 s against 86.9 s for one
+process with two threads (medians of 3, `scripts/benchmark_kokoro.py --pool`),
+model loading included. It costs memory: about 570 MB a worker.
 """
 
 from __future__ import annotations
