@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
@@ -31,6 +32,29 @@ def _isolated_user_config(
     # at once and speaks with Open JTalk; edge tests point it at their stand-in.
     monkeypatch.setenv("YOMIAGE_EDGE_WSS_URL", CLOSED_EDGE_URL)
     monkeypatch.setenv("YOMIAGE_EDGE_VOICES_URL", "http://127.0.0.1:9/voices/list")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _auto_offline_is_open_jtalk() -> Iterator[None]:
+    """Offline, `auto` speaks with Kokoro. Most tests build with `auto` and are about the
+    pipeline, not the voice: there it goes on to the much faster Open JTalk, keeping CI short.
+    Session-wide, so that module fixtures building an episode see it too."""
+    import yomiage.engines
+
+    REAL_AUTO_ORDER.extend(yomiage.engines.AUTO_ORDER)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(yomiage.engines, "AUTO_ORDER", ("edge", "openjtalk"))
+        yield
+
+
+REAL_AUTO_ORDER: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def _kokoro_in_auto(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests of auto's own choice carry the kokoro_in_auto marker and get the real order."""
+    if request.node.get_closest_marker("kokoro_in_auto") is not None:
+        monkeypatch.setattr("yomiage.engines.AUTO_ORDER", tuple(REAL_AUTO_ORDER))
 
 
 def user_lexicon() -> Path:

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from yomiage.audio import Audio
+from yomiage.engines.base import VoiceInfo
 from yomiage.errors import SynthesisError
 
 SECONDS_PER_CHARACTER = 0.06
@@ -23,28 +24,44 @@ class FakeEngine:
     name = "fake"
     spells_latin = False  # the pipeline tests need no Open JTalk lookups
     deterministic = True
+    voice = "reader"
 
     def __init__(
         self,
         rate: int = 24_000,
         fail_after: int | None = None,
         silent: frozenset[str] = frozenset(),
+        host_voice: str | None = None,
     ) -> None:
         self.rate = rate
+        self.host_voice = host_voice
         self.fail_after = fail_after
         self.silent = silent  # texts it "cannot pronounce": empty audio, as Open JTalk gives
         self.calls: list[str] = []
+        self.voices_asked: list[tuple[str, str]] = []  # (voice, text) of every call
 
-    def identity(self) -> str:
-        return f"fake/1/rate={self.rate}"
+    def identity(self, voice: str | None = None) -> str:
+        return f"fake/1/rate={self.rate}" + ("" if voice in (None, self.voice) else f"/{voice}")
 
-    def synthesize(self, texts: Sequence[str]) -> Iterator[tuple[int, Audio]]:
+    def probe(self, timeout_s: float = 3.0) -> str | None:
+        return None
+
+    def voices(self) -> tuple[list[VoiceInfo], str | None]:
+        return [VoiceInfo(self.voice, "Female", "a fake voice")], None
+
+    def synthesize(
+        self, texts: Sequence[str], voices: Sequence[str] | None = None
+    ) -> Iterator[tuple[int, Audio]]:
         for index, text in enumerate(texts):
             if self.fail_after is not None and len(self.calls) >= self.fail_after:
                 raise SynthesisError(f"fake engine failed on 「{text[:20]}」", index)
+            voice = self.voice if voices is None else voices[index]
             self.calls.append(text)
+            self.voices_asked.append((voice, text))
             samples = (
-                np.zeros(0, np.float32) if text in self.silent else speechlike(text, self.rate)
+                np.zeros(0, np.float32)
+                if text in self.silent
+                else speechlike(text + ("" if voice == self.voice else voice), self.rate)
             )
             yield index, Audio(samples, self.rate)
 

@@ -170,4 +170,4 @@ def test_voices_lists_the_services_japanese_voices_or_the_shipped_list(
     assert offline.exit_code == 0, offline.stderr
     assert "shipped list" in offline.stderr
     engines = {line.split()[0] for line in offline.stdout.strip().splitlines()}
-    assert engines == {"edge", "openjtalk"}
+    assert engines == {"edge", "kokoro", "openjtalk"}

@@ -163,8 +163,10 @@ def test_an_interrupted_rebuild_resumes_with_only_the_missing_segments(tmp_path:
 class _InterruptedEngine(FakeEngine):
     """Ctrl-C arrives while the engine speaks its third text."""
 
-    def synthesize(self, texts: Sequence[str]) -> Iterator[tuple[int, Audio]]:
-        for index, audio in super().synthesize(texts):
+    def synthesize(
+        self, texts: Sequence[str], voices: Sequence[str] | None = None
+    ) -> Iterator[tuple[int, Audio]]:
+        for index, audio in super().synthesize(texts, voices):
             if len(self.calls) == 3:
                 raise KeyboardInterrupt
             yield index, audio

@@ -90,8 +90,8 @@ EngineOption = Annotated[
     typer.Option(
         "--engine",
         "-e",
-        help=f"Speech engine: {AUTO_ENGINE} (edge when its service answers, else "
-        f"openjtalk), {', '.join(ENGINES)}.",
+        help=f"Speech engine: {AUTO_ENGINE} (edge when its service answers, else kokoro, "
+        f"else openjtalk), {', '.join(ENGINES)}.",
     ),
 ]
 DryRunOption = Annotated[
@@ -488,9 +488,9 @@ def _with_engine(config: Config, engine: str | None) -> Config:
 
 
 def _engine(config: Config) -> Engine:
-    """The engine to speak with; `auto` says in one line when it falls back to Open JTalk."""
-    engine, note = choose_engine(config.engine.name, config)
-    if note is not None:
+    """The engine to speak with; `auto` says in one line each engine it passed over, and why."""
+    engine, notes = choose_engine(config.engine.name, config)
+    for note in notes:
         err.print(f"[yellow]note[/]: {escape(note)}", highlight=False, soft_wrap=True)
     return engine
 

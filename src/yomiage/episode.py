@@ -72,7 +72,7 @@ from yomiage.publish import (
     transcript_text,
     webvtt,
 )
-from yomiage.script import Script
+from yomiage.script import Script, host_lines
 from yomiage.speech.latin import LatinReadings
 from yomiage.speech.lexicon import lexicon_for
 from yomiage.speech.split import is_speakable, split_sentences
@@ -182,7 +182,8 @@ def build_episode(
 
 def plan_job(job: Job, engine: Engine) -> BuildPlan:
     """What run_job would do, without doing it: reads the manifest, the MP3 and the cache."""
-    utterances = script_utterances(job.script, speech_for(job.folder, engine, save=False))
+    speech = speech_for(job.folder, engine, save=False)
+    utterances = script_utterances(job.script, speech, host_lines(job.script, job.config))
     keys = _segment_keys(utterances, engine)
     up_to_date = _is_up_to_date(job, _inputs_hash(job, utterances, keys, engine))
     if up_to_date:
@@ -199,8 +200,18 @@ def plan_job(job: Job, engine: Engine) -> BuildPlan:
 
 
 def _segment_keys(utterances: list[Utterance], engine: Engine) -> list[str]:
-    identity = engine.identity()
-    return [segment_key(identity, u.said) for u in utterances]
+    """One key per utterance, from the text and the engine in the voice that speaks it."""
+    identities = {voice: engine.identity(voice) for voice in {engine.voice, _host_voice(engine)}}
+    return [segment_key(identities[_voice_of(u, engine)], u.said) for u in utterances]
+
+
+def _host_voice(engine: Engine) -> str:
+    return engine.host_voice or engine.voice
+
+
+def _voice_of(utterance: Utterance, engine: Engine) -> str:
+    """The show's lines in the host's voice when the engine has one; the article in the reader's."""
+    return _host_voice(engine) if utterance.host else engine.voice
 
 
 def _keys_to_synthesize(
@@ -268,7 +279,8 @@ def _run_locked(job: Job, engine: Engine, progress: Progress) -> BuildResult:
     folder = job.folder
     with _timed(seconds, "readings"):  # the first build looks up English words
         progress.stage("preparing readings")
-        utterances = script_utterances(job.script, speech_for(folder, engine))
+        speech = speech_for(folder, engine)
+        utterances = script_utterances(job.script, speech, host_lines(job.script, job.config))
     keys = _segment_keys(utterances, engine)
     inputs_hash = _inputs_hash(job, utterances, keys, engine)
     if _is_up_to_date(job, inputs_hash):
@@ -283,7 +295,9 @@ def _run_locked(job: Job, engine: Engine, progress: Progress) -> BuildResult:
     cache = SegmentCache(folder / SEGMENTS_DIR)
     todo = _keys_to_synthesize(job, utterances, keys, cache)
     if todo:
-        check_reachable(engine)  # an unreachable service: a clear error now, not retries
+        # An unreachable service, a model that does not load: a clear error now, not retries.
+        progress.stage(f"starting {engine.name}")  # a model loads here: seconds
+        check_reachable(engine)
     if job.speaks_again and job.previous is not None:
         # New takes replace cached ones under the same keys: until the new MP3 is
         # made, the old one must not pass for up to date.
@@ -493,10 +507,17 @@ def _pauses(pauses: PauseSettings) -> Pauses:
     )
 
 
-def script_utterances(script: Script, speech: Speech | None = None) -> list[Utterance]:
-    """Every sentence of the script in order; with `speech`, also what the engine is given."""
+def script_utterances(
+    script: Script, speech: Speech | None = None, host: frozenset[tuple[int, int]] = frozenset()
+) -> list[Utterance]:
+    """Every sentence of the script in order; with `speech`, also what the engine is given.
+
+    `host` holds the (chapter, paragraph) of the show's own lines (script.host_lines).
+    """
     written = [
-        Utterance(chapter_index, paragraph_index, sentence)
+        Utterance(
+            chapter_index, paragraph_index, sentence, host=(chapter_index, paragraph_index) in host
+        )
         for chapter_index, chapter in enumerate(script.chapters)
         for paragraph_index, paragraph in enumerate(chapter.paragraphs)
         for sentence in split_sentences(paragraph)
@@ -560,8 +581,10 @@ def synthesize(
         total=len(utterances), cached=len(utterances) - sum(map(len, missing.values()))
     )
     groups = list(missing.values())
+    texts = [utterances[group[0]].said for group in groups]
+    voices = [_voice_of(utterances[group[0]], engine) for group in groups]
     try:
-        for position, spoken in engine.synthesize([utterances[g[0]].said for g in groups]):
+        for position, spoken in engine.synthesize(texts, voices):
             # Resampled here, while the engine's workers are busy, and cached at the master rate.
             audio = resample(spoken, MASTER_RATE)
             group = groups[position]

@@ -38,12 +38,7 @@ def build_script(document: Document, config: Config) -> Script:
     settings = config.script
     show, host = config.show.name, config.show.host
     body = [
-        _with_lead(
-            _fill("chapter_lead", settings.chapter_lead, show=show, host=host, title=title),
-            title,
-            role,
-            paras,
-        )
+        _with_lead(chapter_lead(config, title), title, role, paras)
         for title, role, paras in _body(document, settings)
     ]
     title = config.episode.title or document.title
@@ -74,6 +69,32 @@ def build_script(document: Document, config: Config) -> Script:
 
 def chapter_id(number: int) -> str:
     return f"ch{number:02d}"
+
+
+def chapter_lead(config: Config, title: str) -> str:
+    """What is said before a chapter's text: its title, as the show says it."""
+    return _fill(
+        "chapter_lead",
+        config.script.chapter_lead,
+        show=config.show.name,
+        host=config.show.host,
+        title=title,
+    )
+
+
+def host_lines(script: Script, config: Config) -> frozenset[tuple[int, int]]:
+    """(chapter, paragraph) of the lines the show speaks, not the article.
+
+    The intro, the outro and each chapter's lead (its spoken title, as long as
+    script.yaml still has it as the chapter's first paragraph).
+    """
+    lines: set[tuple[int, int]] = set()
+    for index, chapter in enumerate(script.chapters):
+        if chapter.role in (INTRO, OUTRO):
+            lines.update((index, paragraph) for paragraph in range(len(chapter.paragraphs)))
+        elif chapter.paragraphs and chapter.paragraphs[0] == chapter_lead(config, chapter.title):
+            lines.add((index, 0))
+    return frozenset(lines)
 
 
 # The intro previews at most this many chapter titles, then says など.

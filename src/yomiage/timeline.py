@@ -34,6 +34,7 @@ class Utterance:
     # What the engine is given (normalised, readings applied), filled in by
     # script_utterances when it is given a Speech; until then the text stands for it.
     spoken: str = ""
+    host: bool = False  # the show's line (intro, outro, a chapter's title), not the article's
 
     @property
     def said(self) -> str:

@@ -40,6 +40,7 @@ from edge_tts.typing import Voice
 
 from yomiage import safeyaml
 from yomiage.audio import Audio, Samples
+from yomiage.engines.base import VoiceInfo as BaseVoiceInfo
 from yomiage.engines.edge_split import split_for_edge
 from yomiage.errors import AudioError, ConfigError, SynthesisError
 from yomiage.ffmpeg import decode_to_samples
@@ -181,21 +182,25 @@ class EdgeEngine:
         voice_settings: VoiceSettings,
         voice: str = "ja-JP-NanamiNeural",
         *,
+        host_voice: str | None = None,
         in_flight: int = 4,
         retries: int = 3,
         timeout_s: float = 20.0,
         max_bytes: int = 3000,
     ) -> None:
         self.rate, self.pitch, self.volume = edge_prosody(voice_settings)
-        try:
-            TTSConfig(voice, self.rate, self.volume, self.pitch, "SentenceBoundary")
-        except (TypeError, ValueError):
-            raise ConfigError(
-                f"edge.voice {voice!r} is not an edge-tts voice name (like ja-JP-NanamiNeural)"
-            ) from None
+        for key, name in (("edge.voice", voice), ("edge.host_voice", host_voice)):
+            try:
+                if name is not None:
+                    TTSConfig(name, self.rate, self.volume, self.pitch, "SentenceBoundary")
+            except (TypeError, ValueError):
+                raise ConfigError(
+                    f"{key} {name!r} is not an edge-tts voice name (like ja-JP-NanamiNeural)"
+                ) from None
         if in_flight < 1 or retries < 0 or timeout_s <= 0:
             raise ConfigError("edge: in_flight must be >= 1, retries >= 0 and timeout_s > 0")
         self.voice = voice
+        self.host_voice = host_voice
         self.in_flight = in_flight
         self.retries = retries
         self.timeout_s = timeout_s
@@ -207,14 +212,15 @@ class EdgeEngine:
         return cls(
             config.voice,
             edge.voice,
+            host_voice=edge.host_voice,
             in_flight=edge.in_flight,
             retries=edge.retries,
             timeout_s=edge.timeout_s,
         )
 
-    def identity(self) -> str:
+    def identity(self, voice: str | None = None) -> str:
         return (
-            f"edge/edge-tts {edge_tts.__version__}/{self.voice}"
+            f"edge/edge-tts {edge_tts.__version__}/{voice or self.voice}"
             f"/rate={self.rate}/pitch={self.pitch}/volume={self.volume}"
         )
 
@@ -231,7 +237,7 @@ class EdgeEngine:
             # The retries synthesis makes, as far as the deadline allows: a service
             # that drops the first connection is not "unreachable".
             deadline = asyncio.get_running_loop().time() + timeout_s
-            return await self._piece_mp3("あ", asyncio.Semaphore(1), deadline)
+            return await self._piece_mp3("あ", self.voice, asyncio.Semaphore(1), deadline)
 
         try:
             _run_soon(speak_once(), timeout_s + 1.0)  # the deadline inside ends it first
@@ -242,14 +248,25 @@ class EdgeEngine:
         self._answered = True
         return None
 
+    def voices(self) -> tuple[list[BaseVoiceInfo], str | None]:
+        voices, from_service = japanese_voices()
+        listed = [BaseVoiceInfo(v.name, v.gender, v.friendly_name) for v in voices]
+        return (
+            listed,
+            None if from_service else "the edge-tts service does not answer: the shipped list",
+        )
+
     # -- synthesis --------------------------------------------------------------------
 
-    def synthesize(self, texts: Sequence[str]) -> Iterator[tuple[int, Audio]]:
+    def synthesize(
+        self, texts: Sequence[str], voices: Sequence[str] | None = None
+    ) -> Iterator[tuple[int, Audio]]:
         texts = list(texts)
         if not texts:
             return
+        spoken_in = list(voices) if voices is not None else [self.voice] * len(texts)
         results: queue.Queue[tuple[int, Audio] | BaseException | None] = queue.Queue()
-        runner = _LoopThread(lambda: self._speak_all(texts, results.put))
+        runner = _LoopThread(lambda: self._speak_all(texts, spoken_in, results.put))
         runner.start()
         try:
             for _ in texts:
@@ -263,13 +280,16 @@ class EdgeEngine:
             runner.stop()
 
     async def _speak_all(
-        self, texts: list[str], put: Callable[[tuple[int, Audio] | BaseException | None], None]
+        self,
+        texts: list[str],
+        voices: list[str],
+        put: Callable[[tuple[int, Audio] | BaseException | None], None],
     ) -> None:
         """Speak every text; put each (index, audio) as it finishes, then None or the error."""
         semaphore = asyncio.Semaphore(self.in_flight)
         tasks = [
-            asyncio.ensure_future(self._speak_text(index, text, semaphore))
-            for index, text in enumerate(texts)
+            asyncio.ensure_future(self._speak_text(index, text, voice, semaphore))
+            for index, (text, voice) in enumerate(zip(texts, voices, strict=True))
         ]
         try:
             for finished in asyncio.as_completed(tasks):
@@ -281,12 +301,14 @@ class EdgeEngine:
             await _cancel_all(tasks)
 
     async def _speak_text(
-        self, index: int, text: str, semaphore: asyncio.Semaphore
+        self, index: int, text: str, voice: str, semaphore: asyncio.Semaphore
     ) -> tuple[int, Audio]:
         pieces = split_for_edge(text, self.max_bytes)
         if not pieces:  # nothing to pronounce: silence, as Open JTalk gives
             return index, Audio(np.zeros(0, np.float32), RATE)
-        tasks = [asyncio.ensure_future(self._piece_mp3(piece, semaphore)) for piece in pieces]
+        tasks = [
+            asyncio.ensure_future(self._piece_mp3(piece, voice, semaphore)) for piece in pieces
+        ]
         try:
             mp3s = await asyncio.gather(*tasks)
         except _PieceFailed as failed:
@@ -306,7 +328,7 @@ class EdgeEngine:
         return index, Audio(samples, RATE)
 
     async def _piece_mp3(
-        self, piece: str, semaphore: asyncio.Semaphore, deadline: float | None = None
+        self, piece: str, voice: str, semaphore: asyncio.Semaphore, deadline: float | None = None
     ) -> bytes:
         """One piece's MP3, tried up to 1 + retries times; by `deadline` (loop time) if given."""
         loop = asyncio.get_running_loop()
@@ -316,7 +338,7 @@ class EdgeEngine:
             left_s = self.timeout_s if deadline is None else deadline - loop.time()
             try:
                 async with semaphore:
-                    return await self._request(piece, min(self.timeout_s, left_s))
+                    return await self._request(piece, voice, min(self.timeout_s, left_s))
             except _SERVICE_ERRORS as exc:
                 delay = self.retry_delay(attempt - 1)
                 too_late = deadline is not None and loop.time() + delay >= deadline
@@ -328,8 +350,8 @@ class EdgeEngine:
         delay = min(self.retry_max_delay_s, self.retry_base_s * 2.0**retry)
         return delay * random.uniform(0.75, 1.25)
 
-    async def _request(self, piece: str, timeout_s: float) -> bytes:
-        """One request to the service: the MP3 bytes of `piece`.
+    async def _request(self, piece: str, voice: str, timeout_s: float) -> bytes:
+        """One request to the service: the MP3 bytes of `piece` in `voice`.
 
         `timeout_s` bounds the wait for each message (connecting included), not the
         whole answer, which for a long piece streams in over many seconds.
@@ -339,7 +361,7 @@ class EdgeEngine:
         whole_seconds = max(1, math.ceil(timeout_s))
         communicate = edge_tts.Communicate(
             piece,
-            self.voice,
+            voice,
             rate=self.rate,
             pitch=self.pitch,
             volume=self.volume,

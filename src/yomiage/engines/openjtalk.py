@@ -11,19 +11,25 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import partial
 from importlib.metadata import version
+from itertools import islice
 from multiprocessing import get_context
 from multiprocessing.context import BaseContext
+from typing import TypeVar
 
 import numpy as np
 
 from yomiage.audio import Audio, Samples
 from yomiage.config import Config, VoiceSettings
+from yomiage.engines.base import VoiceInfo
 from yomiage.errors import SynthesisError
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 # pyopenjtalk returns float64 samples on an int16 scale whose peaks can pass
 # 32767; dividing (not clipping) keeps them, and mastering sets the level.
@@ -78,31 +84,44 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+VOICE = VoiceInfo("mei_normal", "Female", "Open JTalk's HTS voice, shipped in pyopenjtalk-plus")
+
+
 class OpenJTalkEngine:
     name = "openjtalk"
     spells_latin = True
     deterministic = True  # the same text and settings give the same samples
+    voice: str = VOICE.name  # its only voice: the show's lines are read in it too
+    host_voice: str | None = None
 
-    def __init__(self, voice: VoiceSettings, workers: int = 0) -> None:
-        self.voice = voice
+    def __init__(self, settings: VoiceSettings, workers: int = 0) -> None:
+        self.settings = settings
         self.workers = workers or usable_cores()
 
     @classmethod
     def from_config(cls, config: Config) -> OpenJTalkEngine:
         return cls(config.voice, config.engine.workers)
 
-    def identity(self) -> str:
-        v = self.voice
+    def identity(self, voice: str | None = None) -> str:
+        v = self.settings
         return (
             f"openjtalk/pyopenjtalk-plus {version('pyopenjtalk-plus')}/default voice"
             f"/speed={v.speed:g}/pitch={v.pitch:g}/volume={v.volume:g}"
         )
 
-    def synthesize(self, texts: Sequence[str]) -> Iterator[tuple[int, Audio]]:
-        requests = [
-            _Request(text, self.voice.speed, self.voice.pitch, 10 ** (self.voice.volume / 20))
-            for text in texts
-        ]
+    def probe(self, timeout_s: float = 3.0) -> str | None:
+        return None  # dictionary and voice are in the wheel
+
+    def voices(self) -> tuple[list[VoiceInfo], str | None]:
+        return [VOICE], None
+
+    def synthesize(
+        self, texts: Sequence[str], voices: Sequence[str] | None = None
+    ) -> Iterator[tuple[int, Audio]]:
+        if voices is not None and set(voices) - {self.voice}:
+            raise SynthesisError(f"Open JTalk has one voice, {self.voice}, not {set(voices)}")
+        v = self.settings
+        requests = [_Request(text, v.speed, v.pitch, 10 ** (v.volume / 20)) for text in texts]
         if self.workers <= 1 or len(requests) <= 2:
             for index, request in enumerate(requests):
                 yield index, _audio_of(request, partial(_speak, request), index)
@@ -116,27 +135,35 @@ class OpenJTalkEngine:
             initializer=_warm_up,
             initargs=(os.getpid(),),
         )
-        pending: dict[Future[tuple[Samples, int]], int] = {}
-        # Longest first: the last sentences to finish are short, so no worker idles long.
-        order = sorted(range(len(requests)), key=lambda i: -len(requests[i].text))
-        queue = ((index, requests[index]) for index in order)
         try:
-            # Keep a few requests per worker in flight, not all: an interrupted
-            # build then has little work to throw away.
-            for index, request in queue:
-                pending[pool.submit(_speak, request)] = index
-                if len(pending) >= 2 * self.workers:
-                    break
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    index = pending.pop(future)
-                    yield index, _audio_of(requests[index], future.result, index)
-                    for next_index, request in queue:
-                        pending[pool.submit(_speak, request)] = next_index
-                        break
+            sizes = [len(r.text) for r in requests]
+            for index, future in in_completion_order(pool, _speak, requests, sizes, self.workers):
+                yield index, _audio_of(requests[index], future.result, index)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def in_completion_order(
+    pool: Executor,
+    speak: Callable[[T], R],
+    requests: Sequence[T],
+    sizes: Sequence[int],
+    workers: int,
+) -> Iterator[tuple[int, Future[R]]]:
+    """Submit `speak(request)` to the pool, biggest first; yield (index, future) as each ends.
+
+    Biggest first: the last to finish are small, so no worker idles long. A few
+    requests per worker are in flight, not all: an interrupted build then has
+    little work to throw away.
+    """
+    queue = iter(sorted(range(len(requests)), key=lambda i: -sizes[i]))
+    pending = {pool.submit(speak, requests[i]): i for i in islice(queue, 2 * workers)}
+    while pending:
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            yield pending.pop(future), future
+            for index in islice(queue, 1):
+                pending[pool.submit(speak, requests[index])] = index
 
 
 def usable_cores() -> int:
