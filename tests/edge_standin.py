@@ -149,7 +149,8 @@ class _Connection:
 class EdgeStandIn:
     """The Edge read-aloud service on 127.0.0.1, started and stopped as a context manager.
 
-    `delay_s` is waited before answering every request (simulated service latency);
+    `delay_s` is waited before answering every request (simulated service latency), and
+    `pace_s` for every second of the audio it answers with (a longer answer takes longer);
     `seconds_per_char` and `min_seconds` size the audio, divided by the prosody rate
     (+25% gives audio 1/1.25 as long); `clock_offset_s` sets the service's clock ahead of
     this machine's, so the client's first token is refused with 403 until it corrects its
@@ -161,6 +162,7 @@ class EdgeStandIn:
         self,
         *,
         delay_s: float = 0.0,
+        pace_s: float = 0.0,
         seconds_per_char: float = 0.12,
         min_seconds: float = 0.3,
         clock_offset_s: float = 0.0,
@@ -169,6 +171,7 @@ class EdgeStandIn:
     ) -> None:
         self.speech = speech
         self.delay_s = delay_s
+        self.pace_s = pace_s
         self.seconds_per_char = seconds_per_char
         self.min_seconds = min_seconds
         self.clock_offset_s = clock_offset_s
@@ -429,6 +432,8 @@ class EdgeStandIn:
         try:
             if self.delay_s:
                 await asyncio.sleep(self.delay_s)
+            if self.pace_s:
+                await asyncio.sleep(self.pace_s * self.audio_seconds(record.text, record.rate))
             if fault is not None and fault.kind == "slow":
                 await asyncio.sleep(float(fault.options.get("seconds", 5.0)))
             return await self._speak(ws, http, record, fault)
