@@ -25,7 +25,7 @@ import pyopenjtalk
 
 from yomiage.config import load_config
 from yomiage.engines import make_engine
-from yomiage.episode import (
+from yomiage.episode.build import (
     EPISODE_FILE,
     BuildResult,
     build_episode,
@@ -33,9 +33,9 @@ from yomiage.episode import (
     run_job,
     script_utterances,
 )
-from yomiage.jobs import folder_config
-from yomiage.script import build_script
-from yomiage.source import read_source
+from yomiage.episode.jobs import folder_config
+from yomiage.script.build import build_script
+from yomiage.source.read import read_source
 from yomiage.speech.latin import LatinReadings
 from yomiage.speech.lexicon import Lexicon
 from yomiage.speech.spoken import Speech
@@ -73,7 +73,7 @@ def build_peak_rss_mb(source: Path, out: Path) -> float:
     """Peak resident memory of one build run in a fresh process (with its workers and ffmpeg)."""
     code = (
         "import sys; from pathlib import Path; from yomiage.config import load_config; "
-        "from yomiage.episode import build_episode; "
+        "from yomiage.episode.build import build_episode; "
         "from yomiage.engines import make_engine; c = load_config(); "
         "build_episode(Path(sys.argv[1]), c, Path(sys.argv[2]), engine=make_engine('openjtalk', c))"
     )

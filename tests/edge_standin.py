@@ -54,8 +54,8 @@ import numpy as np
 import numpy.typing as npt
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from yomiage.audio import Audio, resample
-from yomiage.ffmpeg import Mp3Encoder
+from yomiage.audio.ffmpeg import Mp3Encoder
+from yomiage.audio.samples import Audio, resample
 
 if TYPE_CHECKING:
     import pytest

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from yomiage.audio import Audio
+from yomiage.audio.samples import Audio
 from yomiage.engines.base import VoiceInfo
 from yomiage.errors import SynthesisError
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from yomiage.ffmpeg import run_ffmpeg
+from yomiage.audio.ffmpeg import run_ffmpeg
 
 
 def ffmetadata_chapters(mp3: Path, tmp_path: Path) -> list[dict[str, str]]:

@@ -15,8 +15,8 @@ import pytest
 
 from yomiage.config import load_config
 from yomiage.errors import ConfigError, ScriptError, SourceError
-from yomiage.scriptfile import read_script
-from yomiage.source import read_source
+from yomiage.script.scriptfile import read_script
+from yomiage.source.read import read_source
 from yomiage.speech.lexicon import Lexicon
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -54,11 +54,11 @@ from yomiage.errors import YomiageError
 kind, path = sys.argv[1], Path(sys.argv[2])
 try:
     if kind == "front matter":
-        from yomiage.source import read_source; read_source(path)
+        from yomiage.source.read import read_source; read_source(path)
     elif kind == "settings":
         from yomiage.config import load_config; load_config(path)
     elif kind == "script":
-        from yomiage.scriptfile import read_script; read_script(path)
+        from yomiage.script.scriptfile import read_script; read_script(path)
     else:
         from yomiage.speech.lexicon import Lexicon; Lexicon.load(path)
 except YomiageError as exc:
@@ -235,8 +235,8 @@ def test_templates_with_a_format_spec_are_refused_on_load(
 
 
 def test_a_filled_template_longer_than_the_cap_is_refused() -> None:
-    from yomiage.document import Document, Role, Section
-    from yomiage.script import MAX_FILLED_CHARS, build_script
+    from yomiage.script.build import MAX_FILLED_CHARS, build_script
+    from yomiage.source.document import Document, Role, Section
 
     section = Section(heading="話題", role=Role.TOPIC, paragraphs=("本文です。",), line=1)
     huge = Document(title="長" * (MAX_FILLED_CHARS + 1), sections=(section,))
@@ -250,7 +250,7 @@ def test_a_filled_template_longer_than_the_cap_is_refused() -> None:
 
 
 def test_a_backtracking_chrome_pattern_is_an_error_naming_it() -> None:
-    from yomiage.source import parse_text
+    from yomiage.source.read import parse_text
 
     text = "タイトル\n\n本文です。\n" + "a" * 40 + "!\n"
     started = time.monotonic()
@@ -263,7 +263,7 @@ def test_a_backtracking_chrome_pattern_is_an_error_naming_it() -> None:
 
 @pytest.mark.parametrize("markdown", [False, True])
 def test_nested_repeats_from_the_issue_finish_at_once(markdown: bool) -> None:
-    from yomiage.source import parse_text
+    from yomiage.source.read import parse_text
 
     text = "# タイトル\n\n本文です。\n\n" + "a" * 30 + "!\n\n広告です\n"
     started = time.monotonic()
@@ -287,9 +287,9 @@ def test_serve_answers_500_for_a_broken_settings_yaml_and_keeps_serving(
 
     from fakes import FakeEngine
 
-    from yomiage.episode import build_episode
-    from yomiage.feed import render_feed
-    from yomiage.serve import make_server
+    from yomiage.episode.build import build_episode
+    from yomiage.publish.feed import render_feed
+    from yomiage.publish.serve import make_server
 
     source = tmp_path / "article.md"
     source.write_text("# 記事\n\n## 一章\n\n一つ目の文です。\n", encoding="utf-8")
@@ -338,8 +338,8 @@ def test_the_feed_is_the_same_on_every_fetch(tmp_path: Path, days_ahead: int) ->
 
     from fakes import FakeEngine
 
-    from yomiage.episode import build_episode
-    from yomiage.feed import JST, render_feed
+    from yomiage.episode.build import build_episode
+    from yomiage.publish.feed import JST, render_feed
 
     day = datetime.datetime.now(JST).date() + datetime.timedelta(days=days_ahead)
     settings = tmp_path / "settings.yaml"

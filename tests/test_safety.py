@@ -25,10 +25,10 @@ import pytest
 from fakes import FakeEngine
 from typer.testing import CliRunner
 
-from yomiage.cache import SegmentCache
+from yomiage.audio.ffmpeg import Mp3Encoder, ffmpeg_exe
 from yomiage.cli import app
 from yomiage.config import load_config
-from yomiage.episode import (
+from yomiage.episode.build import (
     EPISODE_FILE,
     SCRIPT_FILE,
     SEGMENTS_DIR,
@@ -37,12 +37,12 @@ from yomiage.episode import (
     prepare_from_folder,
     run_job,
 )
+from yomiage.episode.cache import SegmentCache
+from yomiage.episode.jobs import folder_config
+from yomiage.episode.lock import episode_lock
+from yomiage.episode.manifest import read_manifest
 from yomiage.errors import OutputError
-from yomiage.ffmpeg import Mp3Encoder, ffmpeg_exe
-from yomiage.files import write_text_atomic
-from yomiage.jobs import folder_config
-from yomiage.lock import episode_lock
-from yomiage.manifest import read_manifest
+from yomiage.files.atomic import write_text_atomic
 
 runner = CliRunner()
 

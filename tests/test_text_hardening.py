@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from yomiage.audio import Audio, resample
+from yomiage.audio.samples import Audio, resample
 from yomiage.errors import SourceError
-from yomiage.source import read_source
+from yomiage.source.read import read_source
 
 # ---------------------------------------------------------------- NUL bytes
 
@@ -132,7 +132,7 @@ def test_an_engine_failure_names_the_chapter_and_the_sentence(tmp_path: Path) ->
     from fakes import FakeEngine
 
     from yomiage.config import load_config
-    from yomiage.episode import build_episode
+    from yomiage.episode.build import build_episode
     from yomiage.errors import SynthesisError
 
     source = tmp_path / "article.md"
@@ -191,7 +191,7 @@ def test_a_chapter_with_nothing_to_pronounce_is_refused_before_synthesis(
     from fakes import FakeEngine
 
     from yomiage.config import load_config
-    from yomiage.episode import build_episode
+    from yomiage.episode.build import build_episode
     from yomiage.errors import ScriptError
 
     source = tmp_path / "article.md"
@@ -225,7 +225,7 @@ def _splits_a_prefix(lines: Sequence[str]) -> bool:
 
 @pytest.mark.parametrize("lead", range(15, 32))
 def test_transcript_lines_keep_honorific_prefixes_with_their_nouns(lead: int) -> None:
-    from yomiage.publish import break_lines
+    from yomiage.publish.sidecars import break_lines
 
     lines = break_lines("あ" * lead + PREFIXED)
     assert "".join(lines) == "あ" * lead + PREFIXED
@@ -236,7 +236,7 @@ def test_transcript_lines_keep_honorific_prefixes_with_their_nouns(lead: int) ->
     "title", ["ようこそお客様ご当地ラーメン大集合スペシャル", "本日のお客様ご当地自慢大会の記録"]
 )
 def test_cover_lines_keep_honorific_prefixes_with_their_nouns(title: str) -> None:
-    from yomiage.cover import layout_cover
+    from yomiage.publish.cover import layout_cover
 
     layout = layout_cover("よみあげラジオ", title)
     assert layout.title is not None
@@ -244,7 +244,9 @@ def test_cover_lines_keep_honorific_prefixes_with_their_nouns(title: str) -> Non
 
 
 def test_one_kinsoku_table_for_transcripts_and_covers() -> None:
-    from yomiage import cover, publish, writing
+    from yomiage import writing
+    from yomiage.publish import cover
+    from yomiage.publish import sidecars as publish
 
     for module in (cover, publish):
         assert module.NO_LINE_START is writing.NO_LINE_START
@@ -258,7 +260,7 @@ def test_one_kinsoku_table_for_transcripts_and_covers() -> None:
 
 def test_the_cover_font_ships_with_yomiage_and_its_licence() -> None:
     import yomiage
-    from yomiage.cover import font_path
+    from yomiage.publish.cover import font_path
 
     path = font_path()
     assert path.parent.parent.parent == Path(yomiage.__file__).parent  # yomiage/data/fonts
@@ -271,7 +273,7 @@ def test_the_cover_font_ships_with_yomiage_and_its_licence() -> None:
 
 
 def _markdown_paragraphs(text: str) -> list[str]:
-    from yomiage.source import parse_text
+    from yomiage.source.read import parse_text
 
     document = parse_text(text, markdown=True, name="deep.md")
     return [p for section in document.sections for p in section.paragraphs]
@@ -290,7 +292,7 @@ def test_quotes_20_deep_keep_every_line() -> None:
 
 
 def test_nesting_too_deep_to_read_is_refused_with_its_line() -> None:
-    from yomiage.source import parse_text
+    from yomiage.source.read import parse_text
 
     text = "# 題\n\n本文です。\n\n" + ">" * 300 + " 深すぎる引用。\n"
     with pytest.raises(SourceError, match=r"^deep\.md:5: lists or quotes nested too deep"):

@@ -36,10 +36,8 @@ from yomiage.config import (
     load_config,
 )
 from yomiage.engines import ENGINES, Engine, choose_engine, engine_voices
-from yomiage.episode import BuildPlan, plan_job, run_job
-from yomiage.errors import ConfigError, OutputError, YomiageError
-from yomiage.feed import publish_feed
-from yomiage.jobs import (
+from yomiage.episode.build import BuildPlan, plan_job, run_job
+from yomiage.episode.jobs import (
     EPISODE_FILE,
     SCRIPT_FILE,
     SEGMENTS_DIR,
@@ -51,10 +49,12 @@ from yomiage.jobs import (
     prepare_from_folder,
     prepare_from_source,
 )
-from yomiage.lock import episode_lock
-from yomiage.review import episode_dir_for, lexicons_read, review_target, write_stub
-from yomiage.serve import serve as serve_folder
-from yomiage.tags import read_chapters
+from yomiage.episode.lock import episode_lock
+from yomiage.errors import ConfigError, OutputError, YomiageError
+from yomiage.publish.feed import publish_feed
+from yomiage.publish.serve import serve as serve_folder
+from yomiage.publish.tags import read_chapters
+from yomiage.speech.review import episode_dir_for, lexicons_read, review_target, write_stub
 
 app = typer.Typer(
     help="読み上げ: turn a Japanese article into a chaptered podcast episode.",

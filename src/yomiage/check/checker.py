@@ -30,9 +30,15 @@ from yomiage.check.model import choose_model, load_model
 from yomiage.check.report import ChapterCheck, CheckReport, SentenceCheck
 from yomiage.config import CheckSettings
 from yomiage.engines.openjtalk import usable_cores
+from yomiage.episode.jobs import EPISODE_FILE
+from yomiage.episode.manifest import (
+    MANIFEST_FILE,
+    Manifest,
+    SegmentRecord,
+    file_sha256,
+    read_manifest,
+)
 from yomiage.errors import CheckError
-from yomiage.jobs import EPISODE_FILE
-from yomiage.manifest import MANIFEST_FILE, Manifest, SegmentRecord, file_sha256, read_manifest
 
 MIN_PACE_MORAE = 6  # sentences this long or longer set the episode's pace
 

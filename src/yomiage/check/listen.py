@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from yomiage.ffmpeg import decode_to_samples
-from yomiage.manifest import Manifest
-from yomiage.master import MASTER_RATE
+from yomiage.audio.ffmpeg import decode_to_samples
+from yomiage.audio.master import MASTER_RATE
+from yomiage.episode.manifest import Manifest
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel

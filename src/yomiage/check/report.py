@@ -11,9 +11,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from yomiage.episode.manifest import file_sha256
 from yomiage.errors import CheckError
-from yomiage.files import write_text_atomic
-from yomiage.manifest import file_sha256
+from yomiage.files.atomic import write_text_atomic
 
 REPORT_FILE = "check.json"
 FORMAT = 1

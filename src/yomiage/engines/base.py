@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from yomiage.audio import Audio, Samples
+from yomiage.audio.samples import Audio, Samples
 
 __all__ = ["Audio", "Engine", "Samples", "VoiceInfo"]
 

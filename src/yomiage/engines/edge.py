@@ -38,12 +38,12 @@ from edge_tts.data_classes import TTSConfig
 from edge_tts.exceptions import EdgeTTSException, UnknownResponse
 from edge_tts.typing import Voice
 
-from yomiage import safeyaml
-from yomiage.audio import Audio, Samples
+from yomiage.audio.ffmpeg import decode_to_samples
+from yomiage.audio.samples import Audio, Samples
 from yomiage.engines.base import VoiceInfo as BaseVoiceInfo
 from yomiage.engines.edge_split import split_for_edge
 from yomiage.errors import AudioError, ConfigError, SynthesisError
-from yomiage.ffmpeg import decode_to_samples
+from yomiage.files import safeyaml
 
 if TYPE_CHECKING:
     from yomiage.config import Config, VoiceSettings

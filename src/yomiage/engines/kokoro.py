@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from yomiage.audio import Audio, Samples
+from yomiage.audio.samples import Audio, Samples
 from yomiage.config import Config, KokoroSettings, VoiceSettings
 from yomiage.engines.base import VoiceInfo
 from yomiage.engines.openjtalk import (

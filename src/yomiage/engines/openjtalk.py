@@ -23,7 +23,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from yomiage.audio import Audio, Samples
+from yomiage.audio.samples import Audio, Samples
 from yomiage.config import Config, VoiceSettings
 from yomiage.engines.base import VoiceInfo
 from yomiage.errors import SynthesisError

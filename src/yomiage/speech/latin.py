@@ -29,7 +29,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from yomiage.errors import SynthesisError
-from yomiage.files import ensure_folder, write_text_atomic
+from yomiage.files.atomic import ensure_folder, write_text_atomic
 
 # A Latin word; one right after a digit is a unit (10kg, 16GB, 4K) that Open
 # JTalk reads well in context, so it is left to it.

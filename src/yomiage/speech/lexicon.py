@@ -26,8 +26,8 @@ from pathlib import Path
 
 import yaml
 
-from yomiage import safeyaml, userfile
 from yomiage.errors import ConfigError
+from yomiage.files import safeyaml, userfile
 
 READINGS_FILE = "readings.yaml"
 DEFAULT_NAME = "yomiage/data/readings.yaml"

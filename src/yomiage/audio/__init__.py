@@ -1,0 +1,1 @@
+"""Audio: samples between stages, ffmpeg, loudness, mastering, MP3 frames and the timeline."""

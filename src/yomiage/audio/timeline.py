@@ -1,0 +1,172 @@
+"""Where every sentence and chapter sits in the finished audio.
+
+One Timeline feeds the ID3 chapters, and later the chapters JSON and the
+transcript, so they can never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from yomiage.audio.samples import Samples
+
+
+@dataclass(frozen=True)
+class ChapterMark:
+    """A chapter as players see it: id, title and its span in milliseconds."""
+
+    id: str
+    title: str
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One sentence to speak, and where it stands in the script."""
+
+    chapter: int  # index into the script's chapters
+    paragraph: int  # index into that chapter's paragraphs
+    text: str  # as written: what a transcript shows
+    # What the engine is given (normalised, readings applied), filled in by
+    # script_utterances when it is given a Speech; until then the text stands for it.
+    spoken: str = ""
+    host: bool = False  # the show's line (intro, outro, a chapter's title), not the article's
+
+    @property
+    def said(self) -> str:
+        return self.spoken or self.text
+
+
+@dataclass(frozen=True)
+class SentenceSpan:
+    chapter_id: str
+    text: str
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Sample-exact positions of every utterance, and the chapters players show.
+
+    `offsets[i]` is where utterance i starts, in samples at `rate`.
+    """
+
+    rate: int
+    total_samples: int
+    offsets: tuple[int, ...]
+    chapters: tuple[ChapterMark, ...]
+    sentences: tuple[SentenceSpan, ...]
+    chapter_starts: tuple[int, ...]  # in samples: the marks' start_ms, unrounded
+
+    @property
+    def duration_ms(self) -> int:
+        return _ms(self.total_samples, self.rate)
+
+    def chapter_samples(self) -> list[tuple[int, int]]:
+        """Each chapter's span in samples, end to end from the first sample to the last."""
+        starts = self.chapter_starts
+        return list(zip(starts, [*starts[1:], self.total_samples], strict=True))
+
+
+@dataclass(frozen=True)
+class Pauses:
+    """Silence in samples: between sentences, paragraphs, chapters, and at both ends."""
+
+    sentence: int
+    paragraph: int
+    chapter: int
+    edge: int
+
+    @classmethod
+    def from_ms(cls, sentence: int, paragraph: int, chapter: int, edge: int, rate: int) -> Pauses:
+        return cls(*(round(ms * rate / 1000) for ms in (sentence, paragraph, chapter, edge)))
+
+
+# A chapter mark stands this far before the chapter's first word (at most half
+# the pause), so a player's seek lands in silence, not on a clipped syllable.
+CHAPTER_LEAD_MS = 400
+
+
+def plan_timeline(
+    utterances: Sequence[Utterance],
+    lengths: Sequence[int],
+    chapters: Sequence[tuple[str, str]],
+    pauses: Pauses,
+    rate: int,
+    chapter_grid: int = 1,
+) -> Timeline:
+    """Lay utterances end to end with pauses; `chapters` are (id, title) by index.
+
+    Each chapter after the first starts on a multiple of `chapter_grid` samples
+    (its pause made up to chapter_grid - 1 samples longer). With the MP3 frame
+    size as the grid, an edit that makes one chapter longer or shorter moves the
+    chapters after it by whole frames: the encoder cuts them into frames just as
+    before, so they decode to nearly the same samples (LAME's state still
+    carries over from the chapters before them).
+    """
+    if not utterances:
+        raise ValueError("an episode needs at least one utterance")
+    offsets: list[int] = []
+    chapter_starts: dict[int, int] = {}
+    position = pauses.edge
+    previous: Utterance | None = None
+    for utterance, length in zip(utterances, lengths, strict=True):
+        if previous is not None:
+            position += _gap(previous, utterance, pauses)
+        if utterance.chapter not in chapter_starts:
+            lead = min(round(CHAPTER_LEAD_MS * rate / 1000), pauses.chapter // 2)
+            if previous is None:
+                chapter_starts[utterance.chapter] = 0
+            else:
+                start = -(-(position - lead) // chapter_grid) * chapter_grid  # rounded up
+                chapter_starts[utterance.chapter] = start
+                position = start + lead
+        offsets.append(position)
+        position += length
+        previous = utterance
+    total = position + pauses.edge
+    starts = sorted(chapter_starts.items())
+    marks = tuple(
+        ChapterMark(
+            id=chapters[index][0],
+            title=chapters[index][1],
+            start_ms=_ms(start, rate),
+            end_ms=_ms(starts[n + 1][1], rate) if n + 1 < len(starts) else _ms(total, rate),
+        )
+        for n, (index, start) in enumerate(starts)
+    )
+    sentences = tuple(
+        SentenceSpan(chapters[u.chapter][0], u.text, _ms(off, rate), _ms(off + length, rate))
+        for u, off, length in zip(utterances, offsets, lengths, strict=True)
+    )
+    return Timeline(rate, total, tuple(offsets), marks, sentences, tuple(s for _, s in starts))
+
+
+def _gap(previous: Utterance, current: Utterance, pauses: Pauses) -> int:
+    if current.chapter != previous.chapter:
+        return pauses.chapter
+    if current.paragraph != previous.paragraph:
+        return pauses.paragraph
+    return pauses.sentence
+
+
+def _ms(samples: int, rate: int) -> int:
+    return round(samples * 1000 / rate)
+
+
+def assemble(timeline: Timeline, segments: Sequence[Samples]) -> Samples:
+    """Place every segment at its offset in one silent buffer: the episode's raw mix.
+
+    Done in float32 with numpy rather than by appending pydub segments: the
+    positions are the very numbers the chapter marks came from, and float keeps
+    the engine's peaks above full scale for mastering to bring down.
+    """
+    mix = np.zeros(timeline.total_samples, dtype=np.float32)
+    for offset, samples in zip(timeline.offsets, segments, strict=True):
+        mix[offset : offset + len(samples)] = samples
+    return mix

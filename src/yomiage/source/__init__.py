@@ -1,0 +1,1 @@
+"""Reading a document: text, Markdown, and the Document they become."""
