@@ -25,15 +25,9 @@ import pyopenjtalk
 
 from yomiage.config import load_config
 from yomiage.engines import make_engine
-from yomiage.episode.build import (
-    EPISODE_FILE,
-    BuildResult,
-    build_episode,
-    prepare_from_folder,
-    run_job,
-    script_utterances,
-)
-from yomiage.episode.jobs import folder_config
+from yomiage.episode.build import BuildResult, build_episode, run_job
+from yomiage.episode.jobs import EPISODE_FILE, folder_config, prepare_from_folder
+from yomiage.episode.plan import script_utterances
 from yomiage.script.build import build_script
 from yomiage.source.read import read_source
 from yomiage.speech.latin import LatinReadings

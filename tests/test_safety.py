@@ -28,17 +28,15 @@ from typer.testing import CliRunner
 from yomiage.audio.ffmpeg import Mp3Encoder, ffmpeg_exe
 from yomiage.cli import app
 from yomiage.config import load_config
-from yomiage.episode.build import (
+from yomiage.episode.build import BuildResult, build_episode, run_job
+from yomiage.episode.cache import SegmentCache
+from yomiage.episode.jobs import (
     EPISODE_FILE,
     SCRIPT_FILE,
     SEGMENTS_DIR,
-    BuildResult,
-    build_episode,
+    folder_config,
     prepare_from_folder,
-    run_job,
 )
-from yomiage.episode.cache import SegmentCache
-from yomiage.episode.jobs import folder_config
 from yomiage.episode.lock import episode_lock
 from yomiage.episode.manifest import read_manifest
 from yomiage.errors import OutputError

@@ -36,7 +36,7 @@ from yomiage.config import (
     load_config,
 )
 from yomiage.engines import ENGINES, Engine, choose_engine, engine_voices
-from yomiage.episode.build import BuildPlan, plan_job, run_job
+from yomiage.episode.build import run_job
 from yomiage.episode.jobs import (
     EPISODE_FILE,
     SCRIPT_FILE,
@@ -50,6 +50,7 @@ from yomiage.episode.jobs import (
     prepare_from_source,
 )
 from yomiage.episode.lock import episode_lock
+from yomiage.episode.plan import BuildPlan, plan_job
 from yomiage.errors import ConfigError, OutputError, YomiageError
 from yomiage.publish.feed import publish_feed
 from yomiage.publish.serve import serve as serve_folder

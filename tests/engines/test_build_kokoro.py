@@ -18,8 +18,8 @@ from test_engine_kokoro import median_pitch_hz
 from typer.testing import CliRunner
 
 from yomiage.cli import app
-from yomiage.episode.build import SEGMENTS_DIR
 from yomiage.episode.cache import SegmentCache
+from yomiage.episode.jobs import SEGMENTS_DIR
 from yomiage.episode.manifest import read_manifest
 
 ARTICLE = "# ここの記事\n\n## 一章\n\n今日はいい天気ですね。\n\n## 二章\n\n明日も晴れるでしょう。\n"

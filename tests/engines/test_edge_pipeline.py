@@ -20,7 +20,8 @@ from typer.testing import CliRunner
 from yomiage.cli import app
 from yomiage.config import load_config
 from yomiage.engines import make_engine
-from yomiage.episode.build import SEGMENTS_DIR, build_episode
+from yomiage.episode.build import build_episode
+from yomiage.episode.jobs import SEGMENTS_DIR
 from yomiage.episode.manifest import read_manifest
 from yomiage.errors import SynthesisError
 

@@ -12,8 +12,10 @@ from PIL import Image
 from readers import ffmetadata_chapters
 
 from yomiage.config import load_config
-from yomiage.episode.build import SEGMENTS_DIR, build_episode, script_utterances
+from yomiage.episode.build import build_episode
+from yomiage.episode.jobs import SEGMENTS_DIR
 from yomiage.episode.lock import LOCK_FILE
+from yomiage.episode.plan import script_utterances
 from yomiage.errors import SynthesisError
 from yomiage.script.build import build_script
 from yomiage.source.read import read_source

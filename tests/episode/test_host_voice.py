@@ -11,8 +11,8 @@ from fakes import FakeEngine
 
 from yomiage.config import load_config
 from yomiage.engines import make_engine
-from yomiage.episode.build import build_episode, prepare_from_folder, run_job
-from yomiage.episode.jobs import folder_config
+from yomiage.episode.build import build_episode, run_job
+from yomiage.episode.jobs import folder_config, prepare_from_folder
 from yomiage.script.build import build_script, host_lines
 from yomiage.source.read import read_source
 

@@ -19,19 +19,17 @@ from fakes import FakeEngine
 
 from yomiage.audio.samples import Audio
 from yomiage.config import load_config
-from yomiage.episode.build import (
+from yomiage.episode.build import BuildResult, build_episode, run_job
+from yomiage.episode.jobs import (
     EPISODE_FILE,
     SCRIPT_FILE,
     SEGMENTS_DIR,
     SETTINGS_FILE,
-    BuildResult,
-    build_episode,
-    plan_job,
+    folder_config,
     prepare_from_folder,
-    run_job,
 )
-from yomiage.episode.jobs import folder_config
 from yomiage.episode.manifest import MANIFEST_FILE, read_manifest
+from yomiage.episode.plan import plan_job
 from yomiage.errors import ScriptError, SynthesisError
 from yomiage.publish.tags import read_chapters
 

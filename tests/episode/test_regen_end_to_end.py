@@ -22,14 +22,8 @@ from yomiage.audio.loudness import loudness_lufs
 from yomiage.audio.master import MASTER_RATE
 from yomiage.cli import app
 from yomiage.config import load_config
-from yomiage.episode.build import (
-    SCRIPT_FILE,
-    BuildResult,
-    build_episode,
-    prepare_from_folder,
-    run_job,
-)
-from yomiage.episode.jobs import folder_config
+from yomiage.episode.build import BuildResult, build_episode, run_job
+from yomiage.episode.jobs import SCRIPT_FILE, folder_config, prepare_from_folder
 from yomiage.publish.tags import read_chapters
 
 ARTICLE = (

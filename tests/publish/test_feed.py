@@ -25,8 +25,8 @@ from typer.testing import CliRunner
 
 from yomiage.cli import app
 from yomiage.config import load_config
-from yomiage.episode.build import build_episode, prepare_from_folder, run_job
-from yomiage.episode.jobs import folder_config
+from yomiage.episode.build import build_episode, run_job
+from yomiage.episode.jobs import folder_config, prepare_from_folder
 from yomiage.episode.manifest import MANIFEST_FILE, read_manifest
 from yomiage.errors import ConfigError, OutputError
 from yomiage.publish.feed import (

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from yomiage.cli import app
 from yomiage.config import load_config
-from yomiage.episode.build import SEGMENTS_DIR, build_episode, prepare_from_folder, run_job
-from yomiage.episode.jobs import folder_config
+from yomiage.episode.build import build_episode, run_job
+from yomiage.episode.jobs import SEGMENTS_DIR, folder_config, prepare_from_folder
 from yomiage.episode.manifest import read_manifest
 from yomiage.errors import ConfigError
 from yomiage.speech import latin

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from yomiage.check.model import INSTALL_HINT
-from yomiage.episode.build import LATIN_WORDS_FILE, SEGMENTS_DIR
+from yomiage.episode.jobs import SEGMENTS_DIR
+from yomiage.episode.plan import LATIN_WORDS_FILE
 from yomiage.errors import CheckError
 from yomiage.speech.latin import LatinReadings, kana_of
 from yomiage.speech.lexicon import lexicon_for

@@ -20,7 +20,6 @@ from pathlib import Path
 import yaml
 
 from yomiage.config import Config
-from yomiage.episode.build import LATIN_WORDS_FILE, script_utterances
 from yomiage.episode.jobs import (
     SCRIPT_FILE,
     SEGMENTS_DIR,
@@ -28,6 +27,7 @@ from yomiage.episode.jobs import (
     episode_folder,
     episode_folder_of,
 )
+from yomiage.episode.plan import LATIN_WORDS_FILE, script_utterances
 from yomiage.errors import ConfigError
 from yomiage.files import safeyaml
 from yomiage.files.atomic import (
