@@ -15,7 +15,14 @@ import typer
 from rich.cells import cell_len, set_cell_size
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from yomiage import __version__
@@ -596,7 +603,8 @@ def _fail(message: str, code: int = 1) -> NoReturn:
 
 
 class RichProgress:
-    """A progress bar over segments on standard error, naming the chapter being spoken."""
+    """Progress bars on standard error: sentences spoken, naming the chapter being
+    spoken, and chapters encoded, which runs alongside from the first chapter on."""
 
     def __init__(self) -> None:
         self._bar = Progress(
@@ -610,6 +618,7 @@ class RichProgress:
             auto_refresh=False,
         )
         self._task = self._bar.add_task("starting", total=None)
+        self._encoding: TaskID | None = None
 
     def __enter__(self) -> RichProgress:
         self._bar.start()
@@ -632,6 +641,16 @@ class RichProgress:
 
     def segment_done(self, chapter_title: str) -> None:
         self._bar.update(self._task, advance=1, description=_short(chapter_title), refresh=True)
+
+    def start_encoding(self, total: int, reused: int) -> None:
+        description = _short("encoding chapters")
+        self._encoding = self._bar.add_task(description, total=total, completed=reused)
+        self._bar.refresh()
+
+    def chapter_encoded(self, chapter_title: str) -> None:
+        if self._encoding is not None:
+            description = _short(f"encoded {chapter_title}")
+            self._bar.update(self._encoding, advance=1, description=description, refresh=True)
 
 
 class ListeningProgress(RichProgress):

@@ -13,6 +13,7 @@ from readers import ffmetadata_chapters
 
 from yomiage.config import load_config
 from yomiage.episode.build import build_episode
+from yomiage.episode.chapters import CHAPTERS_DIR
 from yomiage.episode.jobs import SEGMENTS_DIR
 from yomiage.episode.lock import LOCK_FILE
 from yomiage.episode.plan import script_utterances
@@ -229,8 +230,9 @@ def test_a_failed_encode_leaves_no_scraps_and_the_old_episode(
     leftovers = [
         p.name
         for p in first.mp3.parent.iterdir()
-        if p.name.startswith(".") and p.name not in (SEGMENTS_DIR, LOCK_FILE)
+        if p.name.startswith(".") and p.name not in (SEGMENTS_DIR, CHAPTERS_DIR, LOCK_FILE)
     ]
+    leftovers += [p.name for p in (first.mp3.parent / CHAPTERS_DIR).iterdir() if p.name[0] == "."]
     assert leftovers == []
 
 

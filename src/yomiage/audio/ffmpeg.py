@@ -67,15 +67,19 @@ class Mp3Encoder:
 
     The encoder runs on its own core while the caller prepares the next piece.
     The file gets the Xing/Info frame (exact seeking in CBR files) and no tag:
-    mutagen writes the one tag, ID3v2.3, afterwards.
+    mutagen writes the one tag, ID3v2.3, afterwards. With info_frame=False it
+    holds audio frames only, for mp3frames to lay end to end under one Info frame.
     """
 
-    def __init__(self, path: Path, rate: int, bitrate_kbps: int, channels: int) -> None:
+    def __init__(
+        self, path: Path, rate: int, bitrate_kbps: int, channels: int, *, info_frame: bool = True
+    ) -> None:
         self.path = path
         command = [ffmpeg_exe(), "-hide_banner", "-v", "error", "-y"]
         command += ["-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0"]
         command += ["-ac", str(channels), "-codec:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k"]
-        command += ["-write_xing", "1", "-id3v2_version", "0", "-f", "mp3", str(path)]
+        command += ["-write_xing", "1" if info_frame else "0"]
+        command += ["-id3v2_version", "0", "-f", "mp3", str(path)]
         # stderr goes to a file, not a pipe nobody reads while writing: a chatty
         # ffmpeg would fill the pipe, stop reading its input, and both would wait.
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close or abort)

@@ -26,7 +26,8 @@ from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
 from scipy.signal import firwin, upfirdn
 
 from yomiage.audio.ffmpeg import Mp3Encoder, decode_to_samples
-from yomiage.audio.loudness import loudness_lufs
+from yomiage.audio.loudness import Energies, integrated_lufs, loudness_lufs, step_energies
+from yomiage.audio.mp3frames import decode_chapter, encode_chapter
 from yomiage.audio.samples import Samples
 from yomiage.config import MasterSettings
 from yomiage.errors import AudioError
@@ -111,6 +112,59 @@ def _master_and_encode(
             encoder.write(to_pcm(mastered, codec, path))
             gains.append(gain)
     return gains
+
+
+@dataclass(frozen=True)
+class ChapterMaster:
+    """A chapter mastered and encoded to its own frames, as measured on those frames."""
+
+    gain_db: float
+    margin_db: float  # how far under the ceiling the limiter was set, for the last encode
+    true_peak_dbtp: float  # of the chapter's decoded frames
+    encodes: int
+    frames: int
+    energies: Energies  # K-weighted power per 100 ms of the decoded frames (loudness.py)
+
+    @property
+    def loudness_lufs(self) -> float:
+        return integrated_lufs(self.energies)
+
+
+def master_chapter_frames(
+    span: Samples,
+    settings: MasterSettings,
+    dest: Path,
+    *,
+    last: bool,
+    first_margin_db: float = FIRST_MARGIN_DB,
+) -> ChapterMaster:
+    """Master one chapter's span and encode it to bare MP3 frames at `dest`.
+
+    The true peak is checked on this chapter's frames alone, decoded as the
+    episode will play them; if a peak got through, only this chapter is
+    limited harder and encoded again.
+    """
+    codec = 1 / codec_gain(settings.bitrate_kbps)  # the encoder turns the level down a little
+    margin = max(first_margin_db, FIRST_MARGIN_DB)
+    for encodes in range(1, MAX_ENCODES + 1):
+        ceiling = settings.true_peak_dbtp - margin
+        mastered, gain = master_chapter(span, settings.loudness_lufs, ceiling)
+        frames = encode_chapter(
+            mastered,
+            dest,
+            bitrate_kbps=settings.bitrate_kbps,
+            channels=settings.channels,
+            last=last,
+            gain=codec,
+        )
+        del mastered
+        decoded = decode_chapter(dest, len(span))
+        peak = true_peak_dbtp(decoded, floor_dbtp=settings.true_peak_dbtp)
+        if peak <= settings.true_peak_dbtp or encodes == MAX_ENCODES:
+            break
+        margin += peak - settings.true_peak_dbtp + 0.2
+    energies = step_energies(decoded, MASTER_RATE)
+    return ChapterMaster(gain, margin, peak, encodes, frames.frames, energies)
 
 
 def master_chapter(

@@ -99,52 +99,105 @@ def plan_timeline(
     pauses: Pauses,
     rate: int,
     chapter_grid: int = 1,
+    seam: int = 0,
 ) -> Timeline:
     """Lay utterances end to end with pauses; `chapters` are (id, title) by index.
 
     Each chapter after the first starts on a multiple of `chapter_grid` samples
-    (its pause made up to chapter_grid - 1 samples longer). With the MP3 frame
-    size as the grid, an edit that makes one chapter longer or shorter moves the
-    chapters after it by whole frames: the encoder cuts them into frames just as
-    before, so they decode to nearly the same samples (LAME's state still
-    carries over from the chapters before them).
+    (its pause made up to chapter_grid - 1 samples longer), and at least `seam`
+    samples of silence follow a chapter's last word. With the MP3 frame size as
+    the grid, every chapter is a whole number of frames, encoded on its own: an
+    edit that makes one chapter longer or shorter moves the chapters after it by
+    whole frames, and their frames are copied as they were.
     """
     if not utterances:
         raise ValueError("an episode needs at least one utterance")
+    groups: list[tuple[int, list[int]]] = []  # chapter index, utterance indices
+    for index, utterance in enumerate(utterances):
+        if not groups or groups[-1][0] != utterance.chapter:
+            groups.append((utterance.chapter, []))
+        groups[-1][1].append(index)
     offsets: list[int] = []
-    chapter_starts: dict[int, int] = {}
-    position = pauses.edge
-    previous: Utterance | None = None
-    for utterance, length in zip(utterances, lengths, strict=True):
-        if previous is not None:
-            position += _gap(previous, utterance, pauses)
-        if utterance.chapter not in chapter_starts:
-            lead = min(round(CHAPTER_LEAD_MS * rate / 1000), pauses.chapter // 2)
-            if previous is None:
-                chapter_starts[utterance.chapter] = 0
-            else:
-                start = -(-(position - lead) // chapter_grid) * chapter_grid  # rounded up
-                chapter_starts[utterance.chapter] = start
-                position = start + lead
-        offsets.append(position)
-        position += length
-        previous = utterance
-    total = position + pauses.edge
-    starts = sorted(chapter_starts.items())
+    chapter_starts: list[tuple[int, int]] = []
+    position = 0
+    for n, (chapter, members) in enumerate(groups):
+        layout = chapter_layout(
+            [utterances[i] for i in members],
+            [lengths[i] for i in members],
+            pauses,
+            rate,
+            first=n == 0,
+            last=n == len(groups) - 1,
+            chapter_grid=chapter_grid,
+            seam=seam,
+        )
+        chapter_starts.append((chapter, position))
+        offsets.extend(position + offset for offset in layout.offsets)
+        position += layout.length
+    total = position
     marks = tuple(
         ChapterMark(
             id=chapters[index][0],
             title=chapters[index][1],
             start_ms=_ms(start, rate),
-            end_ms=_ms(starts[n + 1][1], rate) if n + 1 < len(starts) else _ms(total, rate),
+            end_ms=_ms(chapter_starts[n + 1][1], rate)
+            if n + 1 < len(chapter_starts)
+            else _ms(total, rate),
         )
-        for n, (index, start) in enumerate(starts)
+        for n, (index, start) in enumerate(chapter_starts)
     )
     sentences = tuple(
         SentenceSpan(chapters[u.chapter][0], u.text, _ms(off, rate), _ms(off + length, rate))
         for u, off, length in zip(utterances, offsets, lengths, strict=True)
     )
-    return Timeline(rate, total, tuple(offsets), marks, sentences, tuple(s for _, s in starts))
+    return Timeline(
+        rate, total, tuple(offsets), marks, sentences, tuple(s for _, s in chapter_starts)
+    )
+
+
+@dataclass(frozen=True)
+class ChapterLayout:
+    """One chapter on its own: where its utterances start, from the chapter's first sample."""
+
+    offsets: tuple[int, ...]
+    length: int  # samples up to the next chapter's start (or the episode's end)
+
+
+def chapter_layout(
+    utterances: Sequence[Utterance],
+    lengths: Sequence[int],
+    pauses: Pauses,
+    rate: int,
+    *,
+    first: bool,
+    last: bool,
+    chapter_grid: int = 1,
+    seam: int = 0,
+) -> ChapterLayout:
+    """A chapter's layout depends on nothing outside it: so it can be mastered and
+    encoded as soon as its own sentences are spoken.
+
+    The first chapter opens with the edge pause; the others with the lead (a mark
+    stands CHAPTER_LEAD_MS before the first word, at most half the chapter pause).
+    A chapter ends where the next one starts: the chapter pause after its last
+    word, less the next one's lead, rounded up to the grid; the last chapter ends
+    with the edge pause.
+    """
+    lead = min(round(CHAPTER_LEAD_MS * rate / 1000), pauses.chapter // 2)
+    position = pauses.edge if first else lead
+    offsets: list[int] = []
+    previous: Utterance | None = None
+    for utterance, length in zip(utterances, lengths, strict=True):
+        if previous is not None:
+            position += _gap(previous, utterance, pauses)
+        offsets.append(position)
+        position += length
+        previous = utterance
+    if last:
+        return ChapterLayout(tuple(offsets), position + pauses.edge)
+    tail = max(pauses.chapter - lead, seam)
+    length = -(-(position + tail) // chapter_grid) * chapter_grid  # rounded up
+    return ChapterLayout(tuple(offsets), length)
 
 
 def _gap(previous: Utterance, current: Utterance, pauses: Pauses) -> int:

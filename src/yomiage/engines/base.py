@@ -55,6 +55,9 @@ class Engine(Protocol):
     ) -> Iterator[tuple[int, Audio]]:
         """Speak each text, in voices[i] (default: the reader's voice); yield (index, audio).
 
+        Texts are started in the order given: the caller puts first what it
+        needs first (the pipeline: chapter by chapter, longest first within one).
+
         Yielding in completion order lets the caller store every finished segment
         at once, so an interrupted build loses only the segments in flight.
         """

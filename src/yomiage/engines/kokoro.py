@@ -222,8 +222,7 @@ class KokoroEngine:
             initargs=(os.getpid(), self),
         )
         try:
-            sizes = [len(text) for text in texts]
-            futures = in_completion_order(pool, _speak_in_worker, requests, sizes, self.workers)
+            futures = in_completion_order(pool, _speak_in_worker, requests, self.workers)
             for index, future in futures:
                 yield index, self._audio(requests[index], index, future.result)
         finally:

@@ -136,8 +136,7 @@ class OpenJTalkEngine:
             initargs=(os.getpid(),),
         )
         try:
-            sizes = [len(r.text) for r in requests]
-            for index, future in in_completion_order(pool, _speak, requests, sizes, self.workers):
+            for index, future in in_completion_order(pool, _speak, requests, self.workers):
                 yield index, _audio_of(requests[index], future.result, index)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -147,16 +146,15 @@ def in_completion_order(
     pool: Executor,
     speak: Callable[[T], R],
     requests: Sequence[T],
-    sizes: Sequence[int],
     workers: int,
 ) -> Iterator[tuple[int, Future[R]]]:
-    """Submit `speak(request)` to the pool, biggest first; yield (index, future) as each ends.
+    """Submit `speak(request)` to the pool in the order given; yield (index, future) as each ends.
 
-    Biggest first: the last to finish are small, so no worker idles long. A few
-    requests per worker are in flight, not all: an interrupted build then has
-    little work to throw away.
+    The caller orders the requests (the pipeline: chapter by chapter, longest
+    first within a chapter). A few requests per worker are in flight, not all:
+    an interrupted build then has little work to throw away.
     """
-    queue = iter(sorted(range(len(requests)), key=lambda i: -sizes[i]))
+    queue = iter(range(len(requests)))
     pending = {pool.submit(speak, requests[i]): i for i in islice(queue, 2 * workers)}
     while pending:
         done, _ = wait(pending, return_when=FIRST_COMPLETED)

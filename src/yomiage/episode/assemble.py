@@ -1,17 +1,17 @@
-"""Assembly: the timeline, the mix, the cover and the sidecars beside the MP3."""
+"""Assembly: the timeline, the cover and the sidecars beside the MP3."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from yomiage.audio.master import (
     MASTER_RATE,
     MP3_FRAME,
 )
-from yomiage.audio.samples import Samples
-from yomiage.audio.timeline import Pauses, Timeline, Utterance, assemble, plan_timeline
+from yomiage.audio.mp3frames import LEAD_SILENCE
+from yomiage.audio.timeline import Pauses, Timeline, Utterance, plan_timeline
 from yomiage.config import Config, PauseSettings
-from yomiage.engines import Audio
 from yomiage.episode.jobs import Job
 from yomiage.files.atomic import write_text_if_changed
 from yomiage.publish.cover import draw_cover, prepare_cover
@@ -26,20 +26,21 @@ from yomiage.publish.sidecars import (
 from yomiage.script.build import Script
 
 
-def assemble_episode(
-    script: Script, utterances: list[Utterance], audios: list[Audio], pauses: PauseSettings
-) -> tuple[Timeline, Samples]:
-    """Plan where every sentence goes, then lay them out in one buffer."""
-    segments = [audio.samples for audio in audios]
-    timeline = plan_timeline(
-        utterances,
-        [len(s) for s in segments],
+def episode_timeline(
+    script: Script, utterances: Sequence[Utterance], lengths: Sequence[int], pauses: PauseSettings
+) -> Timeline:
+    """Where every heard sentence and every chapter sits: the utterances given
+    silent ones (length 0) are left out, as the chapters' frames leave them out."""
+    heard = [(u, n) for u, n in zip(utterances, lengths, strict=True) if n]
+    return plan_timeline(
+        [u for u, _ in heard],
+        [n for _, n in heard],
         [(c.id, c.title) for c in script.chapters],
         timeline_pauses(pauses),
         MASTER_RATE,
         MP3_FRAME,
+        LEAD_SILENCE,
     )
-    return timeline, assemble(timeline, segments)
 
 
 def timeline_pauses(pauses: PauseSettings) -> Pauses:

@@ -27,18 +27,33 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
+from yomiage.audio.loudness import integrated_lufs
 from yomiage.audio.master import (
-    FIRST_MARGIN_DB,
-    MASTER_RATE,
-    MP3_FRAME,
     MasterReport,
-    master_to_mp3,
 )
-from yomiage.audio.timeline import Timeline, Utterance, plan_timeline
-from yomiage.config import Config
+from yomiage.audio.mp3frames import join_chapters
+from yomiage.audio.timeline import Timeline, Utterance
+from yomiage.config import Config, MasterSettings
 from yomiage.engines import Engine, check_reachable, make_engine
-from yomiage.episode.assemble import assemble_episode, make_cover, timeline_pauses, write_sidecars
+from yomiage.episode.assemble import (
+    episode_timeline,
+    make_cover,
+    timeline_pauses,
+    write_sidecars,
+)
 from yomiage.episode.cache import SegmentCache
+from yomiage.episode.chapters import (
+    CHAPTERS_DIR,
+    ChapterEncoder,
+    ChapterStore,
+    ChapterUnit,
+    EncodedChapter,
+    chapter_key,
+    chapter_units,
+    encode_unit,
+)
 from yomiage.episode.jobs import (
     COVER_FILE,
     EPISODE_FILE,
@@ -63,7 +78,7 @@ from yomiage.episode.plan import (
 )
 from yomiage.episode.progress import Progress, QuietProgress
 from yomiage.episode.records import episode_manifest, keys_of, write_records
-from yomiage.episode.synthesize import synthesize
+from yomiage.episode.synthesize import speak
 from yomiage.errors import OutputError, SynthesisError
 from yomiage.files.atomic import (
     ensure_folder,
@@ -146,7 +161,38 @@ def _run_locked(job: Job, engine: Engine, progress: Progress) -> BuildResult:
         return unchanged
 
     cache = SegmentCache(folder / SEGMENTS_DIR)
+    store = ChapterStore(folder / CHAPTERS_DIR)
     todo = keys_to_synthesize(job, utterances, keys, cache)
+    units = chapter_units([(c.id, c.title) for c in job.script.chapters], utterances, keys)
+    ends = {unit.index: (n == 0, n == len(units) - 1) for n, unit in enumerate(units)}
+
+    def key_of(unit: ChapterUnit) -> str | None:
+        first, last = ends[unit.index]
+        return chapter_key(
+            unit, utterances, cache, job.config.pauses, job.config.master, first=first, last=last
+        )
+
+    def encode(unit: ChapterUnit) -> EncodedChapter | None:
+        key = key_of(unit)
+        if key is None:
+            raise SynthesisError(f"chapter {unit.index + 1} 「{unit.title}」: a segment is missing")
+        first, last = ends[unit.index]
+        return store.get(key) or encode_unit(
+            unit, key, utterances, cache, store, pauses, job.config.master, first=first, last=last
+        )
+
+    pauses = timeline_pauses(job.config.pauses)
+    encoded: dict[int, EncodedChapter | None] = {}  # None: every sentence came back silent
+    waiting: dict[int, set[str]] = {}  # chapters to encode, and the keys they wait for
+    for unit in units:
+        key = None if set(unit.keys) & todo else key_of(unit)
+        found = store.get(key) if key else None
+        if found is not None:
+            encoded[unit.index] = found  # its frames are copied as they are
+            continue
+        # To be encoded: a damaged segment it takes from the cache is spoken again.
+        todo |= {k for k in unit.keys if k not in todo and cache.get(k) is None}
+        waiting[unit.index] = set(unit.keys) & todo
     if todo:
         # An unreachable service, a model that does not load: a clear error now, not retries.
         progress.stage(f"starting {engine.name}")  # a model loads here: seconds
@@ -155,34 +201,60 @@ def _run_locked(job: Job, engine: Engine, progress: Progress) -> BuildResult:
         # New takes replace cached ones under the same keys: until the new MP3 is
         # made, the old one must not pass for up to date.
         write_manifest(folder, dataclasses.replace(job.previous, inputs_hash=""))
-    with _timed(seconds, "synthesis"):
-        audios, synthesized = synthesize(
-            utterances, keys, todo, job.script, engine, cache, progress
-        )
-    lengths = [len(a.samples) for a in audios]
-    # Sentences the engine could not pronounce came back empty: leave them out.
-    heard = [(u, a) for u, a in zip(utterances, audios, strict=True) if len(a.samples)]
+    progress.start_encoding(total=len(units), reused=len(encoded))
+    by_index = {unit.index: unit for unit in units}
+    encoder = ChapterEncoder(encode)
+
+    def hand_over_ready() -> None:
+        for index, keys_left in waiting.items():
+            if not keys_left and not encoder.submitted(index):
+                encoder.submit(by_index[index])
+        for index in encoder.finished():
+            progress.chapter_encoded(by_index[index].title)
+
+    synthesized = 0
+    try:
+        with _timed(seconds, "synthesis"):
+            for key in speak(utterances, keys, todo, job.script, engine, cache, progress):
+                synthesized += 1
+                for keys_left in waiting.values():
+                    keys_left.discard(key)
+                hand_over_ready()
+        with _timed(seconds, "encoding"):  # what is left once the engine has finished
+            hand_over_ready()
+            progress.stage("encoding")
+            encoded.update(encoder.results())
+            hand_over_ready()
+    finally:
+        encoder.close()
+    heard = [unit for unit in units if encoded.get(unit.index) is not None]
     if not heard:
         raise SynthesisError(
             f"{folder}: the {engine.name} engine produced no sound for any sentence"
         )
-    with _timed(seconds, "assembly"):
-        progress.stage("assembling")
-        timeline, mix = assemble_episode(
-            job.script, [u for u, _ in heard], [a for _, a in heard], job.config.pauses
-        )
-        del audios, heard  # the mix holds them now: keep peak memory down
+    if len(heard) != len(units):  # a chapter came back silent: its neighbours open or close
+        ends = {unit.index: (n == 0, n == len(heard) - 1) for n, unit in enumerate(heard)}
+        encoded.update({unit.index: encode(unit) for unit in heard})
+    chapters = [encoded[unit.index] for unit in heard]
+    lengths = [0] * len(utterances)
+    for unit, chapter in zip(heard, chapters, strict=True):
+        assert chapter is not None
+        for member, length in zip(unit.members, chapter.lengths, strict=True):
+            lengths[member] = length
+    timeline = episode_timeline(job.script, utterances, lengths, job.config.pauses)
+    report = _report([c for c in chapters if c is not None], store, job.config.master)
     staging = staging_file(folder / EPISODE_FILE)
     cover_staging = staging_file(folder / COVER_FILE)
-    margin = job.previous.limiter_margin_db if job.previous else FIRST_MARGIN_DB
     try:
-        with _timed(seconds, "mastering"):
-            progress.stage("mastering and encoding")
-            report = master_to_mp3(
-                mix, timeline.chapter_samples(), job.config.master, staging, margin
-            )
         with _timed(seconds, "tagging"):
             progress.stage("writing tags, chapters and transcript")
+            join_chapters(
+                [store.frames(c.key) for c in chapters if c is not None],
+                staging,
+                timeline.total_samples,
+                bitrate_kbps=job.config.master.bitrate_kbps,
+                channels=job.config.master.channels,
+            )
             make_cover(job, cover_staging)
             tags = episode_tags(job.script, job.config, cover_staging, transcript_text(timeline))
             write_tags(staging, tags, timeline.chapters)
@@ -198,8 +270,25 @@ def _run_locked(job: Job, engine: Engine, progress: Progress) -> BuildResult:
     )
     write_records(job, manifest, engine)
     cache.prune(keep=set(keys) | keys_of(job.previous))
+    store.prune(keep={c.key for c in chapters if c is not None})
     return BuildResult(
         mp3, job.script, timeline, report, engine.name, len(set(keys)), synthesized, False, seconds
+    )
+
+
+def _report(
+    chapters: list[EncodedChapter], store: ChapterStore, settings: MasterSettings
+) -> MasterReport:
+    """The episode's level from its chapters' own measures: the loudness gated over
+    every chapter's 100 ms steps together, the true peak the highest of theirs."""
+    energies = np.concatenate([store.energies(c.key) for c in chapters])
+    return MasterReport(
+        tuple(c.gain_db for c in chapters),
+        integrated_lufs(energies),
+        max(c.true_peak_dbtp for c in chapters),
+        sum(c.encodes for c in chapters),
+        settings.true_peak_dbtp,
+        max(c.margin_db for c in chapters),
     )
 
 
@@ -208,15 +297,7 @@ def _unchanged_result(job: Job, utterances: list[Utterance], engine: Engine) -> 
     previous = job.previous
     assert previous is not None
     lengths = [s.samples for c in previous.chapters for s in c.segments]
-    spoken = [(u, n) for u, n in zip(utterances, lengths, strict=True) if n]
-    timeline = plan_timeline(
-        [u for u, _ in spoken],
-        [n for _, n in spoken],
-        [(c.id, c.title) for c in job.script.chapters],
-        timeline_pauses(job.config.pauses),
-        MASTER_RATE,
-        MP3_FRAME,
-    )
+    timeline = episode_timeline(job.script, utterances, lengths, job.config.pauses)
     report = MasterReport(
         tuple(gain for gain in previous.chapter_gains_db if gain is not None),
         previous.loudness_lufs,

@@ -67,6 +67,18 @@ class SegmentCache:
     def has(self, key: str) -> bool:
         return self._path(key).is_file()
 
+    def take(self, key: str) -> tuple[int, int] | None:
+        """Which recording of `key` the cache holds: the file's mtime and size.
+
+        A regen speaks a sentence again under the same key; the chapter that
+        holds it must then be encoded again, though its keys are the same.
+        """
+        try:
+            stat = self._path(key).stat()
+        except OSError:
+            return None
+        return stat.st_mtime_ns, stat.st_size
+
     def prune(self, keep: set[str]) -> int:
         """Delete segments whose key is not in `keep`, and scraps of killed writes; return how many.
 

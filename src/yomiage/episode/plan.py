@@ -30,9 +30,10 @@ from yomiage.speech.lexicon import lexicon_for
 from yomiage.speech.split import is_speakable, split_sentences
 from yomiage.speech.spoken import Speech
 
-# Raised when what a build writes into the MP3 changes (2: cover and USLT), so
+# Raised when what a build writes into the MP3 changes (2: cover and USLT; 3:
+# chapters encoded on their own under one Info frame), so
 # that episodes built before are rebuilt rather than called up to date.
-OUTPUT_FORMAT = 2
+OUTPUT_FORMAT = 3
 
 
 LATIN_WORDS_FILE = "latin-words.json"  # in .segments: Open JTalk's and e2k's answers
