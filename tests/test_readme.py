@@ -24,3 +24,14 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
     _, test = _commands()
     ci_lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert test in ci_lines
+
+
+def test_the_readme_and_the_package_layout_name_the_same_stages() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    how = readme.split("## How it works", 1)[1].split("\n## ", 1)[0]
+    described = set(re.findall(r"^\| `(\w+)/` \|", how, flags=re.M))
+    packages = {p.parent.name for p in (ROOT / "src" / "yomiage").glob("*/__init__.py")}
+    assert described == packages - {"files"}  # files/ is shared plumbing, not a stage
+    folders = [p for p in (ROOT / "tests").iterdir() if p.is_dir() and p.name[0] not in "_."]
+    tests = {p.name for p in folders if p.name != "data"}
+    assert tests <= packages  # tests/ mirrors the folders

@@ -528,7 +528,8 @@ def _run(job: Job, engine: Engine, dry_run: bool) -> None:
     err.print(
         f"[green]done[/]: {len(result.timeline.chapters)} chapters, {minutes}:{secs:02d}, "
         f"{level.loudness_lufs:.1f} LUFS, true peak {level.true_peak_dbtp:.1f} dBTP; "
-        f"{result.synthesized} of {result.segments} sentences synthesized ({result.engine})",
+        f"{result.synthesized} of {result.segments} sentences synthesized, "
+        f"{result.encoded} of {len(result.timeline.chapters)} chapters encoded ({result.engine})",
         highlight=False,
         soft_wrap=True,
     )

@@ -14,10 +14,10 @@ from yomiage.audio.ffmpeg import decode_to_samples
 from yomiage.audio.loudness import loudness_lufs
 from yomiage.audio.master import (
     MASTER_RATE,
+    MP3_FRAME,
     codec_gain,
     export_mp3,
     limit_peaks,
-    master_to_mp3,
     true_peak_dbtp,
 )
 from yomiage.config import MasterSettings
@@ -90,20 +90,30 @@ def test_codec_gain_is_measured_not_assumed() -> None:
     assert 0.8 < gain <= 1.05
 
 
-def test_master_to_mp3_hits_loudness_and_peak_targets(tmp_path: Path) -> None:
-    signal = _speechlike(seconds=12)
-    half = len(signal) // 2
-    signal[half:] *= 0.3  # a quiet second chapter is brought up to the same level
+def test_chapters_mastered_apart_hit_loudness_and_peak_targets(tmp_path: Path) -> None:
+    from yomiage.audio.master import master_chapter_frames
+    from yomiage.audio.mp3frames import join_chapters
+
+    pause = np.zeros(RATE // 5, dtype=np.float32)
+    loud = np.concatenate([pause, _speechlike(seconds=6), pause])
+    loud = np.concatenate([loud, np.zeros(-len(loud) % MP3_FRAME, dtype=np.float32)])
+    quiet = np.concatenate([pause, 0.3 * _speechlike(seconds=6), pause])  # brought up to level
+    spans = [(loud, False, tmp_path / "a.mp3"), (quiet, True, tmp_path / "b.mp3")]
+    reports = [master_chapter_frames(s, SETTINGS, path, last=last) for s, last, path in spans]
     mp3 = tmp_path / "master.mp3"
-    report = master_to_mp3(signal, [(0, half), (half, len(signal))], SETTINGS, mp3)
+    total = len(loud) + len(quiet)
+    join_chapters([p for _, _, p in spans], mp3, total, bitrate_kbps=96, channels=1)
     measured = ebur128(mp3)
     assert measured.integrated_lufs == pytest.approx(-16.0, abs=0.5)
     assert measured.true_peak_dbtp <= -1.0
-    assert report.true_peak_dbtp <= SETTINGS.true_peak_dbtp
-    assert report.chapter_gains_db[1] - report.chapter_gains_db[0] == pytest.approx(10.46, abs=0.3)
+    assert all(r.true_peak_dbtp <= SETTINGS.true_peak_dbtp for r in reports)
+    assert reports[1].gain_db - reports[0].gain_db == pytest.approx(10.46, abs=0.3)
     decoded = decode_to_samples(mp3, RATE)
-    levels = [loudness_lufs(decoded[:half], RATE), loudness_lufs(decoded[half:], RATE)]
+    assert len(decoded) == total
+    levels = [loudness_lufs(decoded[: len(loud)], RATE), loudness_lufs(decoded[len(loud) :], RATE)]
     assert levels[0] == pytest.approx(levels[1], abs=0.5)
+    # each chapter's own measure, taken on its frames alone, is what the episode plays
+    assert [r.loudness_lufs for r in reports] == pytest.approx(levels, abs=0.05)
 
 
 def test_export_refuses_to_clip(tmp_path: Path) -> None:

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from mutagen.mp3._util import XingHeader
 
-from yomiage.errors import AudioError
 from yomiage.audio.ffmpeg import decode_to_samples, ffmpeg_exe
 from yomiage.audio.mp3frames import (
     DECODER_DELAY,
@@ -26,6 +25,7 @@ from yomiage.audio.mp3frames import (
     read_frames,
     read_info,
 )
+from yomiage.errors import AudioError
 
 RATE = SAMPLE_RATE
 PAUSE = round(0.2 * RATE)  # each side of a chapter boundary: 400 ms of digital silence

@@ -3,7 +3,7 @@
 Golden files: each input in tests/data/sources (NAME.txt or NAME.md) sits beside
 NAME.expected.yaml, the Document it must become. After a deliberate change, run
 
-    YOMIAGE_UPDATE_GOLDEN=1 pytest tests/test_source.py
+    YOMIAGE_UPDATE_GOLDEN=1 pytest tests/source/test_source.py
 
 and review every changed golden by hand before committing it.
 """

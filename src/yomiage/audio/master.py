@@ -8,15 +8,15 @@ that makes the level pump.
 MP3 encoding changes the signal in two ways we correct for: LAME scales its
 output (by 0.95 in the builds we ship, about -0.45 dB), and its coding noise
 raises true peaks by a dB or two at podcast bitrates. The first is measured
-once on a test tone and compensated; the second is checked on the decoded MP3,
-and the limiter tightened and the episode encoded again if a peak got through.
+once on a test tone and compensated; the second is checked on each chapter's
+own decoded frames, and only that chapter limited harder and encoded again if a
+peak got through.
 """
 
 from __future__ import annotations
 
 import math
 import tempfile
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -65,53 +65,6 @@ class MasterReport:
     @property
     def peak_held(self) -> bool:
         return self.true_peak_dbtp <= self.peak_ceiling_dbtp
-
-
-def master_to_mp3(
-    mix: Samples,
-    chapters: Sequence[tuple[int, int]],
-    settings: MasterSettings,
-    path: Path,
-    first_margin_db: float = FIRST_MARGIN_DB,
-) -> MasterReport:
-    """Normalise, limit and encode `mix` to `path`, encoding again if a peak got through.
-
-    `chapters` are spans of `mix` laid end to end from its start to its end. A
-    rebuild passes the margin the last build ended with, so unchanged chapters
-    are limited exactly as before.
-    """
-    margin = max(first_margin_db, FIRST_MARGIN_DB)
-    for encodes in range(1, MAX_ENCODES + 1):
-        gains = _master_and_encode(mix, chapters, settings, settings.true_peak_dbtp - margin, path)
-        decoded = decode_to_samples(path, MASTER_RATE)
-        peak = true_peak_dbtp(decoded, floor_dbtp=settings.true_peak_dbtp)
-        if peak <= settings.true_peak_dbtp or encodes == MAX_ENCODES:
-            break
-        margin += peak - settings.true_peak_dbtp + 0.2
-    loudness = loudness_lufs(decoded, MASTER_RATE)
-    return MasterReport(tuple(gains), loudness, peak, encodes, settings.true_peak_dbtp, margin)
-
-
-def _master_and_encode(
-    mix: Samples,
-    chapters: Sequence[tuple[int, int]],
-    settings: MasterSettings,
-    ceiling_db: float,
-    path: Path,
-) -> list[float]:
-    """Master chapter after chapter, each handed to the encoder as soon as it is ready.
-
-    The encoder (ffmpeg) works on one chapter while the next one is mastered here.
-    """
-    # The encoder turns the level down a little: give it that much more.
-    codec = 1 / codec_gain(settings.bitrate_kbps)
-    gains = []
-    with Mp3Encoder(path, MASTER_RATE, settings.bitrate_kbps, settings.channels) as encoder:
-        for start, end in chapters:
-            mastered, gain = master_chapter(mix[start:end], settings.loudness_lufs, ceiling_db)
-            encoder.write(to_pcm(mastered, codec, path))
-            gains.append(gain)
-    return gains
 
 
 @dataclass(frozen=True)

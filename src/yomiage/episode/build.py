@@ -102,6 +102,7 @@ class BuildResult:
     synthesized: int  # of those, how many the engine spoke in this build
     up_to_date: bool = False  # nothing changed: the MP3 was left as it was
     seconds: dict[str, float] = field(default_factory=dict)  # wall time per stage
+    encoded: int = 0  # chapters mastered and encoded in this build; the others were copied
 
     @property
     def audio_seconds(self) -> float:
@@ -271,8 +272,18 @@ def _run_locked(job: Job, engine: Engine, progress: Progress) -> BuildResult:
     write_records(job, manifest, engine)
     cache.prune(keep=set(keys) | keys_of(job.previous))
     store.prune(keep={c.key for c in chapters if c is not None})
+    fresh = sum(1 for c in chapters if c is not None and c.encodes)
     return BuildResult(
-        mp3, job.script, timeline, report, engine.name, len(set(keys)), synthesized, False, seconds
+        mp3,
+        job.script,
+        timeline,
+        report,
+        engine.name,
+        len(set(keys)),
+        synthesized,
+        False,
+        seconds,
+        fresh,
     )
 
 
