@@ -517,13 +517,14 @@ def _engine(config: Config) -> Engine:
 
 
 def _run(job: Job, engine: Engine, dry_run: bool) -> None:
-    from yomiage.episode.build import run_job
-    from yomiage.episode.jobs import SEGMENTS_DIR
-    from yomiage.episode.plan import plan_job
-
     if dry_run:
+        from yomiage.episode.plan import plan_job
+
         _print_plan(job, plan_job(job, engine))
         return
+    from yomiage.episode.build import run_job  # mastering (scipy) and covers (Pillow) with it
+    from yomiage.episode.jobs import SEGMENTS_DIR
+
     try:
         with _sigterm_as_interrupt(), RichProgress() as progress:
             result = run_job(job, engine, progress)
