@@ -25,7 +25,8 @@ sys.path.insert(0, str(HERE.parent / "tests"))  # the stand-in lives with the te
 
 from edge_standin import EdgeStandIn  # noqa: E402
 
-from yomiage.check import CheckReport, check_episode  # noqa: E402
+from yomiage.check.checker import check_episode  # noqa: E402
+from yomiage.check.report import CheckReport  # noqa: E402
 from yomiage.config import load_config  # noqa: E402
 from yomiage.engines import make_engine  # noqa: E402
 from yomiage.episode.build import build_episode  # noqa: E402

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from typer.testing import CliRunner
 
 from yomiage import __version__
-from yomiage.cli import app
+from yomiage.cli import EngineOption, app
+from yomiage.config import AUTO_ENGINE, ENGINE_NAMES
 
 runner = CliRunner()
 
@@ -36,6 +38,14 @@ def test_version_and_help() -> None:
     assert _run("--version")[1].strip() == f"yomiage {__version__}"
     code, out, _ = _run("build", "--help")
     assert code == 0 and "--engine" in out and "--config" in out
+
+
+def test_engine_help_names_every_engine_config_knows() -> None:
+    # The help is written out in cli.py (so that --version loads no settings): it must
+    # not fall behind config's list of engines.
+    help_text = get_args(EngineOption)[1].help
+    assert help_text.startswith(f"Speech engine: {AUTO_ENGINE} (")
+    assert help_text.endswith(f"), {', '.join(ENGINE_NAMES)}.")
 
 
 def _bad_inputs(tmp: Path) -> dict[str, tuple[list[str], str]]:

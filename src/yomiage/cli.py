@@ -9,7 +9,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.cells import cell_len, set_cell_size
@@ -26,43 +26,16 @@ from rich.progress import (
 from rich.table import Table
 
 from yomiage import __version__
-from yomiage.check import (
-    REPORT_FILE,
-    CheckReport,
-    check_episode,
-    episode_of,
-    flagged_keys,
-    write_report,
-)
-from yomiage.config import (
-    AUTO_ENGINE,
-    CheckSettings,
-    Config,
-    EngineSettings,
-    SettingError,
-    load_config,
-)
-from yomiage.engines import ENGINES, Engine, choose_engine, engine_voices
-from yomiage.episode.build import run_job
-from yomiage.episode.jobs import (
-    EPISODE_FILE,
-    SCRIPT_FILE,
-    SEGMENTS_DIR,
-    SETTINGS_FILE,
-    Job,
-    check_episode_folder,
-    episode_folder_of,
-    folder_config,
-    prepare_from_folder,
-    prepare_from_source,
-)
-from yomiage.episode.lock import episode_lock
-from yomiage.episode.plan import BuildPlan, plan_job
 from yomiage.errors import ConfigError, OutputError, YomiageError
-from yomiage.publish.feed import publish_feed
-from yomiage.publish.serve import serve as serve_folder
-from yomiage.publish.tags import read_chapters
-from yomiage.speech.review import episode_dir_for, lexicons_read, review_target, write_stub
+
+# Each command imports the stages it calls, inside it: `yomiage --version` or
+# `yomiage chapters` must not wait for scipy, the recogniser or the speech engines.
+if TYPE_CHECKING:
+    from yomiage.check.report import CheckReport
+    from yomiage.config import CheckSettings, Config
+    from yomiage.engines import Engine
+    from yomiage.episode.jobs import Job
+    from yomiage.episode.plan import BuildPlan
 
 app = typer.Typer(
     help="読み上げ: turn a Japanese article into a chaptered podcast episode.",
@@ -98,8 +71,10 @@ EngineOption = Annotated[
     typer.Option(
         "--engine",
         "-e",
-        help=f"Speech engine: {AUTO_ENGINE} (edge when its service answers, else kokoro, "
-        f"else openjtalk), {', '.join(ENGINES)}.",
+        # Written out, not joined from config's names: --version and chapters need no
+        # settings (tests/test_cli.py checks that it names every engine there is).
+        help="Speech engine: auto (edge when its service answers, else kokoro, "
+        "else openjtalk), openjtalk, edge, kokoro.",
     ),
 ]
 DryRunOption = Annotated[
@@ -137,6 +112,14 @@ def build(
 
     Only sentences whose text or voice changed are synthesized; the MP3's path is printed last.
     """
+    from yomiage.config import load_config
+    from yomiage.episode.jobs import (
+        check_episode_folder,
+        episode_folder_of,
+        prepare_from_folder,
+        prepare_from_source,
+    )
+
     with _one_line_errors():
         folder = episode_folder_of(target)
         if folder is not None:
@@ -171,6 +154,9 @@ def regen(
     dry_run: DryRunOption = False,
 ) -> None:
     """Speak chapters or flagged sentences of EPISODE_DIR again and rebuild the MP3 around them."""
+    from yomiage.check.report import flagged_keys
+    from yomiage.episode.jobs import EPISODE_FILE, SCRIPT_FILE, prepare_from_folder
+
     with _one_line_errors():
         if not chapter and not flagged:
             _fail("say what to speak again: --chapter N (repeatable) or --flagged")
@@ -219,6 +205,9 @@ def check(
 
     Exit 0 when nothing is flagged, 1 when a sentence is, 2 when the check itself fails.
     """
+    from yomiage.check.checker import check_episode, episode_of
+    from yomiage.check.report import REPORT_FILE, write_report
+
     try:
         folder, _ = episode_of(target)
         settings = _check_settings(folder, config_file, model)
@@ -238,6 +227,9 @@ def check(
 
 def _check_settings(folder: Path, config_file: Path | None, model: str | None) -> CheckSettings:
     """check: from the defaults, the folder's settings.yaml and --config; --model over them."""
+    from yomiage.config import SettingError, load_config
+    from yomiage.episode.jobs import SETTINGS_FILE, folder_config
+
     recorded = folder / SETTINGS_FILE
     config = (
         folder_config(folder, *_given(config_file))
@@ -254,6 +246,8 @@ def _check_settings(folder: Path, config_file: Path | None, model: str | None) -
 
 def _print_report(report: CheckReport, folder: Path) -> None:
     """A row per chapter on standard output, then each flagged sentence, then the verdict."""
+    from yomiage.check.report import REPORT_FILE
+
     out = Console(width=200, soft_wrap=True, highlight=False)
     table = Table(box=None, pad_edge=False, show_edge=False)
     for column in ("#", "id", "title", "CER", "flagged"):
@@ -303,6 +297,11 @@ def readings(
     ] = False,
 ) -> None:
     """How every English word, number and lexicon term will be read, before synthesis."""
+    from yomiage.config import load_config
+    from yomiage.episode.jobs import episode_folder_of
+    from yomiage.episode.lock import episode_lock
+    from yomiage.speech.review import episode_dir_for, lexicons_read, review_target, write_stub
+
     try:
         folder = episode_folder_of(target)
         config = (
@@ -361,6 +360,9 @@ def voices(
     ] = None,
 ) -> None:
     """The Japanese voices each engine offers (edge's from its service, else the shipped list)."""
+    from yomiage.config import load_config
+    from yomiage.engines import ENGINES, engine_voices
+
     names = [engine] if engine else sorted(ENGINES)
     unknown = [n for n in names if n not in ENGINES]
     if unknown:
@@ -383,7 +385,13 @@ def chapters(
     ],
 ) -> None:
     """List the chapters of an episode as players see them, read back from the MP3."""
-    mp3 = target / EPISODE_FILE if target.is_dir() else target
+    from yomiage.publish.tags import read_chapters  # mutagen, and no more
+
+    mp3 = target
+    if target.is_dir():  # the episode stage (source, script) loads only to name its MP3
+        from yomiage.episode.jobs import EPISODE_FILE
+
+        mp3 = target / EPISODE_FILE
     try:
         if not mp3.is_file():
             raise OutputError(f"{mp3}: no such MP3")
@@ -425,6 +433,9 @@ def feed(
     config_file: ShowConfigOption = None,
 ) -> None:
     """Write OUTPUT_DIR/feed.xml, the podcast feed of every episode; its path is printed last."""
+    from yomiage.config import load_config
+    from yomiage.publish.feed import publish_feed
+
     try:
         config = load_config(config_file) if config_file is not None else None
         written = publish_feed(output_dir, base_url, config)
@@ -468,6 +479,9 @@ def serve(
     The feed is made for this server's address on every request, so it lists
     episodes built meanwhile; OUTPUT_DIR/feed.xml is left as it is. Ctrl-C stops.
     """
+    from yomiage.config import load_config
+    from yomiage.publish.serve import serve as serve_folder
+
     try:
         config = load_config(config_file) if config_file is not None else None
         serve_folder(output_dir, host, port, base_url=base_url, config=config)
@@ -481,12 +495,16 @@ def _given(config_file: Path | None) -> list[Path]:
 
 def _folder_config(folder: Path, config_file: Path | None, engine: str | None) -> Config:
     """Defaults, then the folder's recorded settings.yaml, then --config, then --engine."""
+    from yomiage.episode.jobs import check_episode_folder, folder_config
+
     check_episode_folder(folder)
     return _with_engine(folder_config(folder, *_given(config_file)), engine)
 
 
 def _with_engine(config: Config, engine: str | None) -> Config:
     """--engine over the settings, checked like a setting, and recorded with the episode."""
+    from yomiage.config import EngineSettings, SettingError
+
     if engine is None:
         return config
     try:
@@ -497,6 +515,8 @@ def _with_engine(config: Config, engine: str | None) -> Config:
 
 def _engine(config: Config) -> Engine:
     """The engine to speak with; `auto` says in one line each engine it passed over, and why."""
+    from yomiage.engines import choose_engine
+
     engine, notes = choose_engine(config.engine.name, config)
     for note in notes:
         err.print(f"[yellow]note[/]: {escape(note)}", highlight=False, soft_wrap=True)
@@ -505,8 +525,13 @@ def _engine(config: Config) -> Engine:
 
 def _run(job: Job, engine: Engine, dry_run: bool) -> None:
     if dry_run:
+        from yomiage.episode.plan import plan_job
+
         _print_plan(job, plan_job(job, engine))
         return
+    from yomiage.episode.build import run_job  # mastering (scipy) and covers (Pillow) with it
+    from yomiage.episode.jobs import SEGMENTS_DIR
+
     try:
         with _sigterm_as_interrupt(), RichProgress() as progress:
             result = run_job(job, engine, progress)
@@ -545,6 +570,8 @@ def _run(job: Job, engine: Engine, dry_run: bool) -> None:
 
 def _print_plan(job: Job, plan: BuildPlan) -> None:
     """The dry run's answer, on standard output: a line per chapter, then the total."""
+    from yomiage.episode.jobs import EPISODE_FILE
+
     width = max(len(c.id) for c in plan.chapters)
     for number, chapter in enumerate(plan.chapters, start=1):
         typer.echo(

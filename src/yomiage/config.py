@@ -22,7 +22,7 @@ import yaml
 
 from yomiage.errors import ConfigError
 from yomiage.files import safeyaml, userfile
-from yomiage.publish.tags import image_mime
+from yomiage.files.image import image_mime
 
 DEFAULTS_NAME = "yomiage/data/default.yaml"
 
@@ -521,7 +521,7 @@ def _check_cover(cover: Path) -> Path:
         ) from None
     if image_mime(head) is None:
         raise SettingError("show.cover", f"show.cover: {cover} is neither a JPEG nor a PNG image")
-    from yomiage.publish.cover import cover_problem  # Pillow: only when a cover is set
+    from yomiage.publish.cover import cover_problem  # Pillow and publish: only for a cover
 
     if problem := cover_problem(cover):
         raise SettingError("show.cover", f"show.cover: {cover} {problem}")

@@ -19,7 +19,7 @@ from edge_standin import EdgeStandIn
 from typer.testing import CliRunner
 
 from yomiage.audio.ffmpeg import decode_to_samples
-from yomiage.check import REPORT_FILE
+from yomiage.check.report import REPORT_FILE
 from yomiage.cli import app
 from yomiage.episode.manifest import file_sha256, read_manifest
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from yomiage.audio.samples import Samples
+if TYPE_CHECKING:  # numpy loads in assemble: reading chapters back needs only the marks
+    from yomiage.audio.samples import Samples
 
 
 @dataclass(frozen=True)
@@ -219,6 +219,8 @@ def assemble(timeline: Timeline, segments: Sequence[Samples]) -> Samples:
     positions are the very numbers the chapter marks came from, and float keeps
     the engine's peaks above full scale for mastering to bring down.
     """
+    import numpy as np
+
     mix = np.zeros(timeline.total_samples, dtype=np.float32)
     for offset, samples in zip(timeline.offsets, segments, strict=True):
         mix[offset : offset + len(samples)] = samples

@@ -36,11 +36,11 @@ from mutagen.id3._tags import save_frame
 
 from yomiage.audio.timeline import ChapterMark
 from yomiage.errors import AudioError
+from yomiage.files.image import image_mime
 
 TOC_ID = "toc"
 UTF16 = 1  # the only Unicode text encoding ID3v2.3 has
 NO_OFFSET = 0xFFFFFFFF  # CHAP byte offsets unused: players seek by time
-IMAGE_MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
 FRONT_COVER = 3
 
 
@@ -201,11 +201,6 @@ def _chapter_frames(chapters: Sequence[ChapterMark], toc_title: str) -> list[Fra
         for c in chapters
     ]
     return [toc, *chaps]
-
-
-def image_mime(data: bytes) -> str | None:
-    """image/jpeg or image/png by the file's magic bytes; None for anything else."""
-    return next((m for magic, m in IMAGE_MAGIC.items() if data.startswith(magic)), None)
 
 
 def _cover_frame(cover: Path) -> Frame:
