@@ -35,7 +35,7 @@ from yomiage.speech.lexicon import Lexicon
 from yomiage.speech.spoken import Speech
 
 SAMPLE = Path(__file__).resolve().parent.parent / "seeds" / "000_d963ebc8981accf9.txt"
-STAGES = ("parse", "readings", "synthesis", "assembly", "mastering", "tagging")
+STAGES = ("parse", "readings", "synthesis", "encoding", "tagging")
 
 
 def build_once(source: Path, out: Path) -> tuple[float, BuildResult]:

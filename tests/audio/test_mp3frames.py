@@ -356,6 +356,12 @@ def test_refuses_chapters_of_another_format_or_length(tmp_path: Path, episode: E
             channels=episode.channels,
         )
     _one_line(error, "cannot play")
+    with pytest.raises(AudioError) as error:  # it would be emptied before it is read
+        join_chapters(
+            episode.paths, episode.paths[1], 1, bitrate_kbps=episode.kbps, channels=episode.channels
+        )
+    _one_line(error, str(episode.paths[1]), "one of the chapters")
+    assert read_frames(episode.paths[1])
 
 
 def test_refuses_spans_that_would_lose_sound(tmp_path: Path) -> None:

@@ -74,3 +74,18 @@ def test_chapter_samples_cover_the_whole_episode_end_to_end() -> None:
     assert spans[0][0] == 0
     assert all(a[1] == b[0] for a, b in itertools.pairwise(spans))
     assert spans[-1][1] == timeline.total_samples
+
+
+def test_a_seam_of_silence_stands_on_both_sides_of_every_chapter_boundary() -> None:
+    """Chapters encoded apart need silence where they meet, however short the chapter pause."""
+    no_pause = Pauses(sentence=100, paragraph=300, chapter=0, edge=50)
+    lengths = [200] * 5
+    timeline = plan_timeline(_utterances(), lengths, CHAPTERS, no_pause, RATE, 64, seam=40)
+    assert all(start % 64 == 0 for start in timeline.chapter_starts)
+    for start in timeline.chapter_starts[1:]:
+        before = max(o + n for o, n in zip(timeline.offsets, lengths, strict=True) if o < start)
+        after = min(o for o in timeline.offsets if o >= start)
+        assert start - before >= 40 and after - start >= 40
+    # with the usual pause the seam changes nothing
+    plain = plan_timeline(_utterances(), lengths, CHAPTERS, PAUSES, RATE)
+    assert plan_timeline(_utterances(), lengths, CHAPTERS, PAUSES, RATE, seam=40) == plain

@@ -205,3 +205,18 @@ def _copy_edited(first: BuildResult, tmp_path: Path, edited: list[str]) -> Path:
     shutil.copytree(first.mp3.parent, folder)
     _edit(folder, edited)
     return folder
+
+
+def test_chapters_with_no_pause_between_them_still_join_exactly(tmp_path: Path) -> None:
+    from fakes import FakeEngine
+
+    settings = tmp_path / "settings.yaml"
+    settings.write_text("pauses:\n  chapter_ms: 0\n", encoding="utf-8")
+    source = tmp_path / "article.md"
+    source.write_text(ARTICLE, encoding="utf-8")
+    result = build_episode(source, load_config(settings), tmp_path / "out", engine=FakeEngine())
+    decoded = decode_to_samples(result.mp3, MASTER_RATE)
+    assert len(decoded) == result.timeline.total_samples
+    assert len(result.timeline.chapters) == len(
+        list((result.mp3.parent / CHAPTERS_DIR).glob("*.mp3"))
+    )

@@ -83,6 +83,7 @@ _XING_FLAGS = 0x0F  # frames, bytes, TOC and quality present
 # takes LAME, Lavf or Lavc); the LAME inside the bundled ffmpeg calls itself 4.1 alpha.
 _ENCODER_VERSION = b"LAME4.1a\x00"
 _COPY_BLOCK = 1 << 20
+_PCM_BLOCK = 1 << 18  # samples handed to the encoder at a time (6 s)
 
 
 @dataclass(frozen=True)
@@ -124,10 +125,6 @@ class _Header:
     padding: bool
     mode: int
     size: int  # the frame's length in bytes, header included
-
-    @property
-    def channels(self) -> int:
-        return 1 if self.mode == _MONO else 2
 
 
 @dataclass(frozen=True)
@@ -171,20 +168,23 @@ def encode_chapter(
             f"{dest}: a chapter before the last must span whole {FRAME_SAMPLES}-sample frames,"
             f" not {length} samples"
         )
-    pcm = _pcm(span, gain, dest)
+    _refuse_clipping(span, gain, dest)
+    fed = span
     if not last:
-        if np.any(pcm[-DECODER_DELAY:]):
+        if np.any(_pcm(span[-DECODER_DELAY:], gain)):
             raise AudioError(
                 f"{dest}: the chapter's last {DECODER_DELAY} samples are not silent: the next"
                 " chapter's start plays over them"
             )
-        pcm = pcm[:-DECODER_DELAY]
+        fed = span[:-DECODER_DELAY]
     handle, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
     os.close(handle)
     part = Path(name)
     try:
         with Mp3Encoder(part, SAMPLE_RATE, bitrate_kbps, channels, info_frame=False) as encoder:
-            encoder.write(pcm.tobytes())
+            # In pieces: LAME encodes one while the next is converted.
+            for start in range(0, len(fed), _PCM_BLOCK):
+                encoder.write(_pcm(fed[start : start + _PCM_BLOCK], gain).tobytes())
         found = _scan(part)
         _check_format(found, bitrate_kbps, channels)
         keep = found.frames if last else length // FRAME_SAMPLES
@@ -216,6 +216,8 @@ def join_chapters(
     """
     if not chapters:
         raise AudioError(f"{dest}: no chapters to join")
+    if any(path.resolve() == dest.resolve() for path in chapters):
+        raise AudioError(f"{dest}: is one of the chapters being joined")
     files = [_scan(path) for path in chapters]
     for found in files:
         _check_format(found, bitrate_kbps, channels)
@@ -397,11 +399,15 @@ def _zeros_tables(count: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
     return table(0), table(8)
 
 
-def _pcm(samples: npt.NDArray[np.float32], gain: float, path: Path) -> npt.NDArray[np.int16]:
-    """16-bit PCM of `samples` times `gain`, exactly as master.to_pcm makes it; refuses to clip."""
+def _refuse_clipping(samples: npt.NDArray[np.float32], gain: float, path: Path) -> None:
+    """As master.to_pcm does: mastering keeps peaks below full scale; never clip silently."""
     peak = float(np.abs(samples).max()) * gain if len(samples) else 0.0
-    if peak > 1.0:  # mastering keeps peaks below full scale; never clip silently
+    if peak > 1.0:
         raise AudioError(f"{path}: refusing to encode a signal that would clip (peak {peak:.2f})")
+
+
+def _pcm(samples: npt.NDArray[np.float32], gain: float) -> npt.NDArray[np.int16]:
+    """16-bit PCM of `samples` times `gain`, sample for sample as master.to_pcm makes it."""
     pcm: npt.NDArray[np.int16] = np.round(samples * np.float32(32767.0 * gain)).astype("<i2")
     return pcm
 

@@ -181,9 +181,10 @@ def chapter_layout(
     stands CHAPTER_LEAD_MS before the first word, at most half the chapter pause).
     A chapter ends where the next one starts: the chapter pause after its last
     word, less the next one's lead, rounded up to the grid; the last chapter ends
-    with the edge pause.
+    with the edge pause. However short the chapter pause, at least `seam`
+    samples of silence stand on each side of a boundary between chapters.
     """
-    lead = min(round(CHAPTER_LEAD_MS * rate / 1000), pauses.chapter // 2)
+    lead = max(min(round(CHAPTER_LEAD_MS * rate / 1000), pauses.chapter // 2), seam)
     position = pauses.edge if first else lead
     offsets: list[int] = []
     previous: Utterance | None = None
