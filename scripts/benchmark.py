@@ -10,9 +10,10 @@ middle chapter in script.yaml and rebuilding (`yomiage build EPISODE_DIR`),
 `regen --chapter` of that chapter, and a rebuild with every segment cached but
 no MP3 (one assembly pass). A plain sequential `pyopenjtalk.tts` loop over the
 same text runs between builds, so machine noise hits both; figures are medians
-over the runs, compared as ratios within this run. Then the start-up of
-`yomiage --version` and `yomiage chapters EPISODE.mp3` (subprocesses, median
-of 5) and the peak memory of one build in a fresh process.
+over the runs, compared as ratios within this run. These run in this process,
+so they leave out the CLI's start-up, timed on its own: `yomiage --version` and
+`yomiage chapters EPISODE.mp3` as fresh processes, median of 5. Last, the peak
+memory of one build through the CLI in a fresh process.
 
 --long also builds generated documents of about an hour and three hours, once
 each, through the CLI in a fresh process (wall time, audio length read back,
@@ -129,7 +130,8 @@ TOPICS = (
 )
 # Measured on this generator's text with Open JTalk at speed 1.0, pauses and
 # the show's lines included: 16,818 characters made 55.0 minutes, 50,414 made
-# 161.3 (a short document says less a minute: the intro weighs more).
+# 161.3 (a short document says less a minute: the intro weighs more). At 309,
+# 60 and 180 minutes asked made 60.6 and 177.9.
 CHARS_PER_MINUTE = 309.0
 MAX_SENTENCE_CHARS = 88  # the pipeline cuts a sentence past 90 characters at 、
 
