@@ -312,3 +312,55 @@ def test_a_bad_music_file_is_one_line_naming_it_before_any_synthesis(
     assert expected.format(music=music.resolve() if case != "missing" else music) in lines[0]
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()  # stopped before any synthesis
+
+
+# ---------------------------------------------------------------- a real voice
+
+
+def test_with_open_jtalk_the_theme_ducks_under_a_real_voice_and_levels_hold(
+    tmp_path: Path,
+) -> None:
+    """A real voice has energy at the theme's frequency too: a 20 Hz band around the tone
+    still tells the theme from the voice (the voice alone, in the article, is far lower)."""
+    from yomiage.engines import make_engine
+
+    theme_file(tmp_path, "theme.wav", THEME_HZ, 8.0)
+    theme_file(tmp_path, "sting.wav", STING_HZ, 0.6)
+    settings = tmp_path / "settings.yaml"
+    settings.write_text(
+        "music:\n  intro: theme.wav\n  outro: theme.wav\n  sting: sting.wav\n", encoding="utf-8"
+    )
+    (tmp_path / "article.md").write_text("# 記事\n\n## 一章\n\n本文です。\n", encoding="utf-8")
+    config = load_config(settings)
+    built = build_episode(
+        tmp_path / "article.md", config, tmp_path / "out", engine=make_engine("openjtalk", config)
+    )
+    decoded = decode_to_samples(built.mp3, RATE)
+
+    def band(start: float, end: float, hz: float = THEME_HZ) -> float:
+        return band_db(window(decoded, RATE, start, end), RATE, hz, width=20)
+
+    intro, article, outro = built.timeline.chapters
+    solo = band(0.5, _sentences(built, intro.id)[0][0] - DUCK_RAMP_S - 0.1)
+    ducked = max(band(a, b) for a, b in _sentences(built, intro.id))
+    voice_alone = max(band(a, b) for a, b in _sentences(built, article.id))
+    last_word = _sentences(built, outro.id)[-1][1]
+    tail = band(last_word + DUCK_RAMP_S + 0.2, last_word + 3.0)
+    sting = band(article.start_ms / 1000 + 0.06, article.start_ms / 1000 + 0.6, STING_HZ)
+    print(
+        f"open jtalk: solo {solo:.1f}, ducked {ducked:.1f}, voice alone {voice_alone:.1f},"
+        f" outro tail {tail:.1f}, sting {sting:.1f} dB"
+    )
+    assert solo - ducked >= 10
+    assert ducked - voice_alone >= 8  # the ducked theme is still heard over the voice's own
+    assert abs(tail - solo) <= 3
+    assert sting > -30
+    for mark, (start, end) in zip(
+        built.timeline.chapters, built.timeline.chapter_samples(), strict=True
+    ):
+        lufs, peak = loudness_lufs(decoded[start:end], RATE), true_peak_dbtp(decoded[start:end])
+        print(f"open jtalk {mark.title}: {lufs:.2f} LUFS, {peak:.2f} dBTP")
+        assert lufs == pytest.approx(-16.0, abs=1.0) and peak <= -1.0, mark.title
+    measured = ebur128(built.mp3)
+    assert measured.integrated_lufs == pytest.approx(-16.0, abs=1.0)
+    assert measured.true_peak_dbtp <= -1.0
