@@ -103,10 +103,10 @@ def chapter_music(
     Silent in the seam at each end that borders another chapter, so the chapter's
     frames join as they do without music (audio/mp3frames.py).
     """
-    layer = np.zeros(length, dtype=np.float32)
     first_word, last_word = words[0][0], words[-1][1]
     settings = music.settings
     to_ms = _Ms(rate)
+    pieces: list[tuple[int, AudioSegment, float]] = []  # where, what, its gain in float
     if first and music.intro is not None:
         end = min(last_word + round(settings.fade_s * rate), length - (0 if last else seam))
         bed = _loop(music.intro.segment, to_ms.up(end), backwards=False)
@@ -115,30 +115,42 @@ def chapter_music(
         bed = bed.fade(to_gain=-settings.duck_db, start=max(0, down), end=to_ms(first_word))
         bed = bed.get_sample_slice(0, end)
         bed = bed.fade_out(to_ms(end - last_word))
-        gain = _gain(voice_lufs + settings.level_db, music.intro)
-        _add(layer, 0, bed, gain)
+        pieces.append((0, bed, _gain(voice_lufs + settings.level_db, music.intro)))
     sting_end = seam
     if not first and music.sting is not None:
-        sting = music.sting.segment
-        _add(layer, seam, sting, _gain(voice_lufs + settings.sting_db, music.sting))
-        sting_end = seam + music.sting.samples
+        gain = _gain(voice_lufs + settings.sting_db, music.sting)
+        pieces.append((seam, music.sting.segment, gain))
+        sting_end = seam + music.sting.samples + to_ms.rate // 1000  # its start rounds up
     if last and not first and music.outro is not None:
         start = max(sting_end, first_word - round(DUCK_RAMP_S * rate))
         end = last_word + round(settings.outro_tail_s * rate)
         bed = _loop(music.outro.segment, to_ms.up(end - start), backwards=True)
         bed = bed.get_sample_slice(int(bed.frame_count()) - (end - start), None)
-        bed = bed.fade(
-            from_gain=-120.0, to_gain=-settings.duck_db, start=0, end=to_ms(first_word - start)
-        )
+        into = to_ms(first_word - start)
+        bed = bed.fade(from_gain=-120.0, to_gain=-settings.duck_db, start=0, end=into)
         up = to_ms(last_word - start)
         bed = bed.fade(to_gain=settings.duck_db, start=up, end=up + to_ms(DUCK_RAMP_S * rate))
         bed = bed.fade_out(to_ms(settings.fade_s * rate))
-        _add(layer, start, bed, _gain(voice_lufs + settings.level_db, music.outro))
+        pieces.append((start, bed, _gain(voice_lufs + settings.level_db, music.outro)))
+    if not pieces:
+        return np.zeros(length, dtype=np.float32)
+    # Laid on silence at the chapter's length, every piece at or under its own level:
+    # the loudest is brought to its gain in float afterwards, so pydub only lowers.
+    top = max(gain for _, _, gain in pieces)
+    # two milliseconds over: pydub's slices end on whole milliseconds
+    layer = pieces[0][1]._spawn(bytes((length + 2 * rate // 1000) * SAMPLE_WIDTH))
+    for offset, piece, gain in pieces:
+        piece = piece.apply_gain(20 * math.log10(gain / top)) if gain < top else piece
+        # gain_during_overlay would step the level in one sample (a click on a held
+        # note): the ducking is made with fades above, the overlays only place.
+        layer = layer.overlay(piece, position=to_ms.up(offset) - 1 if offset else 0)
+    samples: Samples = segment_samples(layer)[:length] * np.float32(top)
+    assert len(samples) == length
     if not first:
-        layer[:seam] = 0.0  # by the layout there is nothing there; kept so by construction
+        samples[:seam] = 0.0  # by the layout there is nothing there; kept so by construction
     if not last:
-        layer[length - seam :] = 0.0
-    return layer
+        samples[length - seam :] = 0.0
+    return samples
 
 
 class _Ms:
@@ -151,6 +163,7 @@ class _Ms:
         return round(samples * 1000 / self.rate)
 
     def up(self, samples: int) -> int:
+        """At least `samples` (one more millisecond than the ceiling, for pydub's rounding)."""
         return -(-samples * 1000 // self.rate) + 1
 
 
@@ -184,8 +197,3 @@ def segment_samples(segment: AudioSegment) -> Samples:
     """pydub's 32-bit samples as float32, 1.0 at full scale."""
     ints = np.frombuffer(segment.raw_data, dtype="<i4")
     return (ints / _FULL_SCALE).astype(np.float32)
-
-
-def _add(layer: Samples, offset: int, segment: AudioSegment, gain: float) -> None:
-    samples = segment_samples(segment)[: len(layer) - offset]
-    layer[offset : offset + len(samples)] += samples * np.float32(gain)
