@@ -272,6 +272,23 @@ def test_nothing_changed_is_up_to_date_and_a_new_outro_remixes_only_the_last_cha
     assert _level(decoded, *tail, hz=OTHER_HZ) - _level(decoded, *tail, hz=THEME_HZ) > 30
 
 
+def test_a_new_intro_theme_remixes_only_the_first_chapter(
+    built: BuildResult, tmp_path: Path
+) -> None:
+    folder = _copy(built, tmp_path)
+    music = tmp_path / "copy" / "music"
+    theme_file(music, "theme.mp3", OTHER_HZ, 9.0, rate=48_000, channels=2)
+    again = run_job(prepare_from_folder(folder, folder_config(folder)), FakeEngine())
+    assert again.encoded == 1 and again.synthesized == 0
+    before, after = _frames_by_chapter(built, tmp_path), _frames_by_chapter(again, tmp_path)
+    intro = built.timeline.chapters[0].id
+    assert after[intro] != before[intro]
+    assert all(after[m.id] == before[m.id] for m in built.timeline.chapters[1:])
+    assert again.timeline == built.timeline  # the same length: every chapter where it was
+    decoded = decode_to_samples(again.mp3, RATE)
+    assert _level(decoded, 0.5, 3.5, OTHER_HZ) - _level(decoded, 0.5, 3.5, THEME_HZ) > 30
+
+
 # ---------------------------------------------------------------- bad music files
 
 
