@@ -179,3 +179,13 @@ def test_pauses_make_room_for_the_music(tmp_path: Path) -> None:
     assert room.closing == round(2.5 * RATE) + 500
     assert room.first_tail == RATE + 2304
     assert room.lead == 2304 + music.sting.samples + round(0.25 * RATE)
+
+
+def test_an_outro_with_no_room_before_its_first_word_still_comes_in(tmp_path: Path) -> None:
+    """pauses.chapter_ms: 0 leaves only the seam before the outro's first word."""
+    music = _settings(tmp_path)
+    music = ChapterMusic(music.settings, outro=music.outro)
+    words = [(2304, 3 * RATE)]
+    layer = chapter_music(6 * RATE, words, -20.0, music, RATE, first=False, last=True, seam=2304)
+    assert not layer[:2304].any()
+    assert loudness_lufs(layer[RATE : 3 * RATE], RATE) == pytest.approx(-40.0, abs=0.5)

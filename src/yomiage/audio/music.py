@@ -126,7 +126,7 @@ def chapter_music(
         end = last_word + round(settings.outro_tail_s * rate)
         bed = _loop(music.outro.segment, to_ms.up(end - start), backwards=True)
         bed = bed.get_sample_slice(int(bed.frame_count()) - (end - start), None)
-        into = to_ms(first_word - start)
+        into = max(1, to_ms(first_word - start))  # chapter_ms near 0 leaves only the seam
         bed = bed.fade(from_gain=-120.0, to_gain=-settings.duck_db, start=0, end=into)
         up = to_ms(last_word - start)
         bed = bed.fade(to_gain=settings.duck_db, start=up, end=up + to_ms(DUCK_RAMP_S * rate))
