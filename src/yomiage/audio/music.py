@@ -32,7 +32,7 @@ from yomiage.audio.loudness import loudness_lufs
 from yomiage.audio.samples import Samples
 from yomiage.audio.timeline import Pauses
 from yomiage.config import MusicSettings
-from yomiage.files.music import MUSIC_RATE, SAMPLE_WIDTH, Music
+from yomiage.files.music import SAMPLE_WIDTH, Music
 
 if TYPE_CHECKING:
     from pydub import AudioSegment
@@ -185,7 +185,7 @@ def _gain(target_lufs: float, music: Music) -> float:
 def music_lufs(music: Music) -> float:
     """The file's integrated loudness, measured once per content."""
     if music.sha256 not in _LEVELS:
-        level = loudness_lufs(segment_samples(music.segment), MUSIC_RATE)
+        level = loudness_lufs(segment_samples(music.segment), int(music.segment.frame_rate))
         _LEVELS[music.sha256] = level if not math.isinf(level) else -70.0  # too short to gate
     return _LEVELS[music.sha256]
 

@@ -28,7 +28,6 @@ from yomiage.files import userfile
 if TYPE_CHECKING:
     from pydub import AudioSegment
 
-MUSIC_RATE = 44_100  # the master rate (audio/master.py), without loading numpy here
 SAMPLE_WIDTH = 4  # bytes: 32-bit samples, headroom for every gain pydub applies
 # ffmpeg's demuxer for each file name ending; pydub passes it as `-f`.
 FORMATS = {".mp3": "mp3", ".wav": "wav", ".flac": "flac", ".m4a": "mp4", ".ogg": "ogg"}
@@ -48,7 +47,7 @@ class Music:
 
     @property
     def seconds(self) -> float:
-        return len(self.segment.raw_data) / (SAMPLE_WIDTH * MUSIC_RATE)
+        return self.samples / int(self.segment.frame_rate)
 
     @property
     def samples(self) -> int:
@@ -120,15 +119,17 @@ def _load(path: Path, mtime_ns: int, size: int) -> Music:
         raise MusicFileError(f"{path} does not decode as {fmt} audio ({exc})") from None
     if len(segment.raw_data) == 0:
         raise MusicFileError(f"{path} holds no audio")
+    from yomiage.audio.master import MASTER_RATE
+
     segment = segment.set_channels(1).set_sample_width(SAMPLE_WIDTH)
-    if segment.frame_rate != MUSIC_RATE:
-        segment = _resampled(segment)
+    if segment.frame_rate != MASTER_RATE:
+        segment = _resampled(segment, MASTER_RATE)
     if segment.max == 0:
         raise MusicFileError(f"{path} is silent")
     return Music(path, segment, hashlib.sha256(data).hexdigest())
 
 
-def _resampled(segment: AudioSegment) -> AudioSegment:
+def _resampled(segment: AudioSegment, rate: int) -> AudioSegment:
     """At the master rate through libsoxr, as the voices are (pydub's own ratecv aliases)."""
     import numpy as np
 
@@ -136,8 +137,8 @@ def _resampled(segment: AudioSegment) -> AudioSegment:
 
     full = float(1 << (8 * SAMPLE_WIDTH - 1))
     samples = np.asarray(segment.get_array_of_samples(), dtype=np.float64) / full
-    audio = resample(Audio(samples.astype(np.float32), segment.frame_rate), MUSIC_RATE)
+    audio = resample(Audio(samples.astype(np.float32), segment.frame_rate), rate)
     # soxr's filter can ring a hair over full scale on a file mastered to 0 dBFS
     peak = max(1.0, float(np.abs(audio.samples).max()))
     ints = np.round(audio.samples / peak * (full - 1)).astype("<i4")
-    return segment._spawn(ints.tobytes(), overrides={"frame_rate": MUSIC_RATE})
+    return segment._spawn(ints.tobytes(), overrides={"frame_rate": rate})
