@@ -381,3 +381,25 @@ def test_with_open_jtalk_the_theme_ducks_under_a_real_voice_and_levels_hold(
     measured = ebur128(built.mp3)
     assert measured.integrated_lufs == pytest.approx(-16.0, abs=1.0)
     assert measured.true_peak_dbtp <= -1.0
+
+
+def test_through_the_command_line_a_new_sting_remixes_the_chapters_it_sounds_in(
+    tmp_path: Path,
+) -> None:
+    """`yomiage build` with music, then on the folder: up to date, until the sting changes."""
+    _music(tmp_path)
+    (tmp_path / "settings.yaml").write_text(SETTINGS, encoding="utf-8")
+    (tmp_path / "article.md").write_text(ARTICLE, encoding="utf-8")
+    runner = CliRunner()
+    arguments = ["build", str(tmp_path / "article.md"), "--config", str(tmp_path / "settings.yaml")]
+    first = runner.invoke(
+        app, [*arguments, "--out", str(tmp_path / "out"), "--engine", "openjtalk"]
+    )
+    assert first.exit_code == 0, first.stderr
+    folder = Path(first.stdout.strip().splitlines()[-1]).parent
+    same = runner.invoke(app, ["build", str(folder), "--dry-run"])
+    assert same.stdout.strip().splitlines()[-1].endswith("is up to date"), same.stdout
+    theme_file(tmp_path / "music", "sting.wav", OTHER_HZ, 0.8)  # as long: no chapter moves
+    again = runner.invoke(app, ["build", str(folder)])
+    assert again.exit_code == 0, again.stderr
+    assert "4 of 5 chapters encoded" in again.stderr  # every chapter but the first
