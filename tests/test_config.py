@@ -543,3 +543,69 @@ def test_an_override_file_on_top_of_settings_yaml_changes_only_what_it_names(
     assert layered == dataclasses.replace(
         config, voice=dataclasses.replace(config.voice, pitch=1.5)
     )
+
+
+# ---------------------------------------------------------------- music
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("music:\n  duck_db: 5\n", "episode.yaml:2: music.duck_db must be between 10 and 40"),
+        ("music:\n  level_db: 3\n", "episode.yaml:2: music.level_db must be between -30 and 0"),
+        ("music:\n  sting_db: -31\n", "episode.yaml:2: music.sting_db must be between -30 and 0"),
+        ("music:\n  intro_solo_s: 0\n", "episode.yaml:2: music.intro_solo_s must be between"),
+        ("music:\n  fade_s: 0.1\n", "episode.yaml:2: music.fade_s must be between 0.5 and 10"),
+        (
+            "music:\n  outro_tail_s: 3\n  fade_s: 4\n",
+            "episode.yaml:3: music.fade_s (4) must not be longer than music.outro_tail_s (3)",
+        ),
+        ("music:\n  intro: [a]\n", "episode.yaml:2: 'music.intro' must be text"),
+        ("music:\n  sting: chime.wav\n", "episode.yaml:2: music.sting: no such music file"),
+        ("music:\n  tempo: 120\n", "episode.yaml:2: unknown setting 'music.tempo'"),
+    ],
+)
+def test_bad_music_settings_name_file_and_line(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_config(_write(tmp_path, text))
+    assert str(error.value).startswith(str(tmp_path / "episode.yaml") + ":")
+    assert expected.split(":", 1)[1] in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_music_is_relative_to_the_settings_file_and_recorded_absolute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tones import STING_HZ, THEME_HZ, theme_file
+
+    folder = tmp_path.resolve() / "show"
+    (folder / "music").mkdir(parents=True)
+    theme_file(folder / "music", "theme.flac", THEME_HZ, 6.0)
+    theme_file(folder / "music", "chime.ogg", STING_HZ, 0.5)
+    settings = _file(
+        folder / "settings.yaml",
+        "music:",
+        "  intro: music/theme.flac",
+        "  outro: music/theme.flac",
+        "  sting: music/chime.ogg",
+        "  duck_db: 20",
+    )
+    config = load_config(settings)
+    assert config.music.intro == config.music.outro == folder / "music" / "theme.flac"
+    assert config.music.sting == folder / "music" / "chime.ogg"
+    assert config.music.duck_db == 20.0 and config.music.level_db == -6.0
+    monkeypatch.chdir(tmp_path)
+    moved = _settings_round_trip(config, tmp_path / "elsewhere" / "settings.yaml")
+    assert moved == config  # settings.yaml records the music, by absolute path
+
+
+def test_no_music_by_default_and_no_pydub_for_it() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from yomiage.config import load_config; m = load_config().music;"
+        "print(m.intro, m.outro, m.sting, 'pydub' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.split() == ["None", "None", "None", "False"], done.stderr

@@ -279,6 +279,36 @@ class MasterSettings:
 
 
 @dataclass(frozen=True)
+class MusicSettings:
+    """Theme music and stings, mixed under the voice before mastering (audio/music.py).
+
+    Levels are relative to the loudness of the chapter's voice: the theme alone
+    plays level_db under it, and duck_db lower again while the host speaks.
+    """
+
+    intro: Path | None  # plays alone, then under the intro's words; out before chapter 2
+    outro: Path | None  # comes in under the outro's words, plays on after them, fades out
+    sting: Path | None  # in the pause at the start of every chapter after the first
+    level_db: float  # the theme alone, against the voice's loudness
+    duck_db: float  # how much lower it is under the words
+    sting_db: float  # the sting, against the voice's loudness
+    intro_solo_s: float  # the intro theme alone before the first word
+    outro_tail_s: float  # the outro theme after the last word, its fade included
+    fade_s: float  # the intro theme's fade-out after the intro, the outro's at the end
+
+    def __post_init__(self) -> None:
+        _check_range("music.level_db", self.level_db, -30.0, 0.0)
+        _check_range("music.duck_db", self.duck_db, 10.0, 40.0)
+        _check_range("music.sting_db", self.sting_db, -30.0, 0.0)
+        _check_range("music.intro_solo_s", self.intro_solo_s, 1.0, 30.0)
+        _check_range("music.outro_tail_s", self.outro_tail_s, 1.0, 60.0)
+        _check_range("music.fade_s", self.fade_s, 0.5, 10.0)
+        if self.fade_s > self.outro_tail_s:
+            message = f"music.fade_s ({self.fade_s:g}) must not be longer than music.outro_tail_s"
+            raise SettingError("music.fade_s", f"{message} ({self.outro_tail_s:g})")
+
+
+@dataclass(frozen=True)
 class PublishSettings:
     srt: bool  # an SRT transcript beside the WebVTT one
 
@@ -317,6 +347,7 @@ class Config:
     edge: EdgeSettings
     kokoro: KokoroSettings
     check: CheckSettings
+    music: MusicSettings
 
 
 # ---------------------------------------------------------------- loading
@@ -496,7 +527,47 @@ def _build(data: dict[str, Any], base_dir: Callable[[str], Path]) -> Config:
             slack_s=float(data["check"]["slack_s"]),
             pad_ms=data["check"]["pad_ms"],
         ),
+        music=_music(data["music"], base_dir),
     )
+
+
+def _music(music: dict[str, Any], base_dir: Callable[[str], Path]) -> MusicSettings:
+    """The music settings, every file checked now: before minutes of synthesis, not after."""
+    settings = MusicSettings(
+        intro=_path(music["intro"], base_dir("music.intro")),
+        outro=_path(music["outro"], base_dir("music.outro")),
+        sting=_path(music["sting"], base_dir("music.sting")),
+        **{key: float(music[key]) for key in _MUSIC_NUMBERS},
+    )
+    if settings.intro is None and settings.outro is None and settings.sting is None:
+        return settings
+    from yomiage.files.music import MusicFileError, check_music  # pydub: only with music
+
+    # How long each file must be: the intro plays alone, then goes under the words;
+    # the outro plays its tail alone; a sting must fit in the pause before a chapter.
+    lengths = {
+        "intro": (settings.intro_solo_s + 1.0, None),
+        "outro": (settings.outro_tail_s, None),
+        "sting": (0.05, MAX_STING_S),
+    }
+    resolved: dict[str, Path | None] = {}
+    for name, (shortest, longest) in lengths.items():
+        path = getattr(settings, name)
+        if path is not None:
+            try:
+                path = check_music(path, shortest, longest)
+            except MusicFileError as exc:
+                raise SettingError(f"music.{name}", f"music.{name}: {exc}") from None
+        resolved[name] = path
+    return dataclasses.replace(
+        settings, intro=resolved["intro"], outro=resolved["outro"], sting=resolved["sting"]
+    )
+
+
+_MUSIC_NUMBERS = (
+    "level_db", "duck_db", "sting_db", "intro_solo_s", "outro_tail_s", "fade_s",
+)  # fmt: skip
+MAX_STING_S = 3.0  # a sting is a mark between chapters, in their pause: not a song
 
 
 def _path(value: str | None, base_dir: Path) -> Path | None:
@@ -545,6 +616,7 @@ def _parse_date(value: object) -> datetime.date | None:
 # matters once the script exists (script and source settings made the script).
 EPISODE_SECTIONS = (
     "show", "episode", "engine", "voice", "edge", "kokoro", "pauses", "master", "publish",
+    "music",
 )  # fmt: skip
 
 

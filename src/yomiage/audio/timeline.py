@@ -81,6 +81,11 @@ class Pauses:
     paragraph: int
     chapter: int
     edge: int
+    # Room for music (audio/music.py); None or 0: the plain pauses.
+    opening: int | None = None  # before the episode's first word; None: edge
+    closing: int | None = None  # after its last word; None: edge
+    lead: int | None = None  # before the first word of every later chapter; None: see below
+    first_tail: int = 0  # at least this after the first chapter's last word
 
     @classmethod
     def from_ms(cls, sentence: int, paragraph: int, chapter: int, edge: int, rate: int) -> Pauses:
@@ -179,13 +184,17 @@ def chapter_layout(
 
     The first chapter opens with the edge pause; the others with the lead (a mark
     stands CHAPTER_LEAD_MS before the first word, at most half the chapter pause).
+    Music makes room for itself through `pauses` (opening, closing, lead, first_tail).
     A chapter ends where the next one starts: the chapter pause after its last
     word, less the next one's lead, rounded up to the grid; the last chapter ends
     with the edge pause. However short the chapter pause, at least `seam`
     samples of silence stand on each side of a boundary between chapters.
     """
     lead = max(min(round(CHAPTER_LEAD_MS * rate / 1000), pauses.chapter // 2), seam)
-    position = pauses.edge if first else lead
+    if pauses.lead is not None:
+        lead = max(pauses.lead, seam)
+    opening = pauses.edge if pauses.opening is None else pauses.opening
+    position = opening if first else lead
     offsets: list[int] = []
     previous: Utterance | None = None
     for utterance, length in zip(utterances, lengths, strict=True):
@@ -195,8 +204,9 @@ def chapter_layout(
         position += length
         previous = utterance
     if last:
-        return ChapterLayout(tuple(offsets), position + pauses.edge)
-    tail = max(pauses.chapter - lead, seam)
+        closing = pauses.edge if pauses.closing is None else pauses.closing
+        return ChapterLayout(tuple(offsets), position + closing)
+    tail = max(pauses.chapter - lead, seam, pauses.first_tail if first else 0)
     length = -(-(position + tail) // chapter_grid) * chapter_grid  # rounded up
     return ChapterLayout(tuple(offsets), length)
 

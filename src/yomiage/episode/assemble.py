@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from yomiage.audio.master import (
     MASTER_RATE,
@@ -11,8 +12,9 @@ from yomiage.audio.master import (
 )
 from yomiage.audio.mp3frames import LEAD_SILENCE
 from yomiage.audio.timeline import Pauses, Timeline, Utterance, plan_timeline
-from yomiage.config import Config, PauseSettings
+from yomiage.config import Config, MusicSettings
 from yomiage.episode.jobs import Job
+from yomiage.errors import AudioError
 from yomiage.files.atomic import write_text_if_changed
 from yomiage.publish.cover import draw_cover, prepare_cover
 from yomiage.publish.sidecars import (
@@ -25,9 +27,13 @@ from yomiage.publish.sidecars import (
 )
 from yomiage.script.build import Script
 
+if TYPE_CHECKING:  # pydub loads only for an episode with music
+    from yomiage.audio.music import ChapterMusic
+    from yomiage.files.music import Music
+
 
 def episode_timeline(
-    script: Script, utterances: Sequence[Utterance], lengths: Sequence[int], pauses: PauseSettings
+    script: Script, utterances: Sequence[Utterance], lengths: Sequence[int], config: Config
 ) -> Timeline:
     """Where every heard sentence and every chapter sits: the utterances given
     silent ones (length 0) are left out, as the chapters' frames leave them out."""
@@ -36,17 +42,49 @@ def episode_timeline(
         [u for u, _ in heard],
         [n for _, n in heard],
         [(c.id, c.title) for c in script.chapters],
-        timeline_pauses(pauses),
+        timeline_pauses(config),
         MASTER_RATE,
         MP3_FRAME,
         LEAD_SILENCE,
     )
 
 
-def timeline_pauses(pauses: PauseSettings) -> Pauses:
-    return Pauses.from_ms(
+def timeline_pauses(config: Config) -> Pauses:
+    """The pauses in samples, with room for the music the settings give."""
+    pauses = config.pauses
+    plain = Pauses.from_ms(
         pauses.sentence_ms, pauses.paragraph_ms, pauses.chapter_ms, pauses.edge_ms, MASTER_RATE
     )
+    if not any((config.music.intro, config.music.outro, config.music.sting)):
+        return plain
+    from yomiage.audio.music import music_pauses  # pydub: only with music
+
+    sting = load_music(config.music.sting) if config.music.sting else None
+    return music_pauses(plain, config.music, sting, MASTER_RATE, LEAD_SILENCE)
+
+
+def chapter_music(settings: MusicSettings, *, first: bool, last: bool) -> ChapterMusic | None:
+    """The music that sounds in a chapter: the intro's theme in the first, the outro's
+    in the last (when it is not also the first), a sting in every one after the first."""
+    from yomiage.audio.music import ChapterMusic
+
+    music = ChapterMusic(
+        settings,
+        intro=load_music(settings.intro) if first and settings.intro else None,
+        outro=load_music(settings.outro) if last and not first and settings.outro else None,
+        sting=load_music(settings.sting) if not first and settings.sting else None,
+    )
+    return music if music else None
+
+
+def load_music(path: Path) -> Music:
+    from yomiage.files.music import MusicFileError
+    from yomiage.files.music import load_music as load
+
+    try:
+        return load(path)
+    except MusicFileError as exc:  # changed since the settings were checked
+        raise AudioError(f"music: {exc}") from None
 
 
 def make_cover(job: Job, dest: Path) -> None:

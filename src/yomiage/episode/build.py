@@ -38,6 +38,7 @@ from yomiage.audio.timeline import Timeline, Utterance
 from yomiage.config import Config, MasterSettings
 from yomiage.engines import Engine, check_reachable, make_engine
 from yomiage.episode.assemble import (
+    chapter_music,
     episode_timeline,
     make_cover,
     timeline_pauses,
@@ -167,10 +168,20 @@ def _run_locked(job: Job, engine: Engine, progress: Progress) -> BuildResult:
     units = chapter_units([(c.id, c.title) for c in job.script.chapters], utterances, keys)
     ends = {unit.index: (n == 0, n == len(units) - 1) for n, unit in enumerate(units)}
 
+    pauses = timeline_pauses(job.config)  # with room for the music
+
     def key_of(unit: ChapterUnit) -> str | None:
         first, last = ends[unit.index]
+        music = chapter_music(job.config.music, first=first, last=last)
         return chapter_key(
-            unit, utterances, cache, job.config.pauses, job.config.master, first=first, last=last
+            unit,
+            utterances,
+            cache,
+            pauses,
+            job.config.master,
+            first=first,
+            last=last,
+            music=music,
         )
 
     def encode(unit: ChapterUnit) -> EncodedChapter | None:
@@ -178,11 +189,20 @@ def _run_locked(job: Job, engine: Engine, progress: Progress) -> BuildResult:
         if key is None:
             raise SynthesisError(f"chapter {unit.index + 1} 「{unit.title}」: a segment is missing")
         first, last = ends[unit.index]
+        music = chapter_music(job.config.music, first=first, last=last)
         return store.get(key) or encode_unit(
-            unit, key, utterances, cache, store, pauses, job.config.master, first=first, last=last
+            unit,
+            key,
+            utterances,
+            cache,
+            store,
+            pauses,
+            job.config.master,
+            first=first,
+            last=last,
+            music=music,
         )
 
-    pauses = timeline_pauses(job.config.pauses)
     encoded: dict[int, EncodedChapter | None] = {}  # None: every sentence came back silent
     waiting: dict[int, set[str]] = {}  # chapters to encode, and the keys they wait for
     for unit in units:
@@ -242,7 +262,7 @@ def _run_locked(job: Job, engine: Engine, progress: Progress) -> BuildResult:
         assert chapter is not None
         for member, length in zip(unit.members, chapter.lengths, strict=True):
             lengths[member] = length
-    timeline = episode_timeline(job.script, utterances, lengths, job.config.pauses)
+    timeline = episode_timeline(job.script, utterances, lengths, job.config)
     report = _report([c for c in chapters if c is not None], store, job.config.master)
     staging = staging_file(folder / EPISODE_FILE)
     cover_staging = staging_file(folder / COVER_FILE)
@@ -308,7 +328,7 @@ def _unchanged_result(job: Job, utterances: list[Utterance], engine: Engine) -> 
     previous = job.previous
     assert previous is not None
     lengths = [s.samples for c in previous.chapters for s in c.segments]
-    timeline = episode_timeline(job.script, utterances, lengths, job.config.pauses)
+    timeline = episode_timeline(job.script, utterances, lengths, job.config)
     report = MasterReport(
         tuple(gain for gain in previous.chapter_gains_db if gain is not None),
         previous.loudness_lufs,

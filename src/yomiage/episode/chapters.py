@@ -2,13 +2,14 @@
 what the chapter is made of and how it is mastered.
 
 A chapter's frames depend only on its own sentences (their recordings), its
-pauses, the mastering settings, the encoder and whether it opens or closes the
-episode, never on the chapters around it (audio/mp3frames.py explains why the
-decoded samples do not either). A rebuild looks each chapter's key up: a
-chapter whose key is there is copied as it was, and only the others are
-mastered and encoded. A chapter's frames are written in one step, then its
-record; it counts only once the record is there. So a build killed half-way
-keeps the chapters it finished, and the next build starts from them.
+pauses, the music that sounds in it, the mastering settings, the encoder and
+whether it opens or closes the episode, never on the chapters around it
+(audio/mp3frames.py explains why the decoded samples do not either). A rebuild
+looks each chapter's key up: a chapter whose key is there is copied as it was,
+and only the others are mastered and encoded. A chapter's frames are written
+in one step, then its record; it counts only once the record is there. So a
+build killed half-way keeps the chapters it finished, and the next build
+starts from them.
 """
 
 from __future__ import annotations
@@ -17,25 +18,31 @@ import contextlib
 import dataclasses
 import io
 import json
+import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from yomiage.audio.ffmpeg import ffmpeg_exe
+from yomiage.audio.loudness import loudness_lufs
 from yomiage.audio.master import MASTER_RATE, MP3_FRAME, ChapterMaster, master_chapter_frames
 from yomiage.audio.mp3frames import LEAD_SILENCE
 from yomiage.audio.timeline import Pauses, Utterance, chapter_layout
-from yomiage.config import MasterSettings, PauseSettings
+from yomiage.config import MasterSettings
 from yomiage.episode.cache import SegmentCache
 from yomiage.episode.manifest import fingerprint
 from yomiage.errors import SynthesisError
 from yomiage.files.atomic import ensure_folder, write_bytes_atomic, write_text_atomic
 
+if TYPE_CHECKING:
+    from yomiage.audio.music import ChapterMusic
+
 CHAPTERS_DIR = ".chapters"  # in the episode folder, beside .segments
-FRAMES_FORMAT = 1  # raised when what a chapter's frames hold changes
+FRAMES_FORMAT = 2  # raised when what a chapter's frames hold changes
 
 
 @dataclass(frozen=True)
@@ -125,21 +132,35 @@ def chapter_key(
     unit: ChapterUnit,
     utterances: Sequence[Utterance],
     cache: SegmentCache,
-    pauses: PauseSettings,
+    pauses: Pauses,
     master: MasterSettings,
     *,
     first: bool,
     last: bool,
+    music: ChapterMusic | None = None,
 ) -> str | None:
-    """The key of the chapter's frames; None while a segment is not recorded yet."""
+    """The key of the chapter's frames; None while a segment is not recorded yet.
+
+    Of the music, only what sounds in this chapter and the room made for it here:
+    a new outro theme changes the last chapter's key and no other.
+    """
     takes = [cache.take(key) for key in unit.keys]
     if any(take is None for take in takes):
         return None
+    room = {
+        "lead": pauses.lead,  # every chapter's tail is the chapter pause less the next one's lead
+        "opening": pauses.opening if first else None,
+        "first_tail": pauses.first_tail if first else None,
+        "closing": pauses.closing if last else None,
+    }
+    plain = (pauses.sentence, pauses.paragraph, pauses.chapter, pauses.edge)
     return fingerprint(
         FRAMES_FORMAT,
         ffmpeg_exe(),  # its path names the build of ffmpeg and LAME
         MASTER_RATE,
-        dataclasses.asdict(pauses),
+        plain,
+        room,
+        music.key() if music else None,
         dataclasses.asdict(master),
         first,
         last,
@@ -161,9 +182,10 @@ def encode_unit(
     *,
     first: bool,
     last: bool,
+    music: ChapterMusic | None = None,
 ) -> EncodedChapter | None:
-    """Lay the chapter's segments out, master it and encode it to its own frames;
-    None when every sentence of it came back silent.
+    """Lay the chapter's segments out, mix its music in, master it and encode it to
+    its own frames; None when every sentence of it came back silent.
 
     Only this chapter's samples are in memory, whatever the episode's length.
     """
@@ -191,6 +213,19 @@ def encode_unit(
     for n, offset in zip(heard, layout.offsets, strict=True):
         span[offset : offset + lengths[n]] = segments[n]
     del segments
+    if music:
+        from yomiage.audio.music import chapter_music  # pydub: only with music
+
+        words = [
+            (offset, offset + lengths[n]) for n, offset in zip(heard, layout.offsets, strict=True)
+        ]
+        voice = loudness_lufs(span, MASTER_RATE)
+        if math.isinf(voice):  # too quiet to gate: the music as loud as a voice at the target
+            voice = master.loudness_lufs
+        span += chapter_music(
+            layout.length, words, voice, music, MASTER_RATE, first=first, last=last,
+            seam=LEAD_SILENCE,
+        )  # fmt: skip
     ensure_folder(store.folder)
     mastered: ChapterMaster = master_chapter_frames(span, master, store.frames(key), last=last)
     chapter = EncodedChapter(

@@ -31,9 +31,9 @@ from yomiage.speech.split import is_speakable, split_sentences
 from yomiage.speech.spoken import Speech
 
 # Raised when what a build writes into the MP3 changes (2: cover and USLT; 3:
-# chapters encoded on their own under one Info frame), so
+# chapters encoded on their own under one Info frame; 4: theme music and stings), so
 # that episodes built before are rebuilt rather than called up to date.
-OUTPUT_FORMAT = 3
+OUTPUT_FORMAT = 4
 
 
 LATIN_WORDS_FILE = "latin-words.json"  # in .segments: Open JTalk's and e2k's answers
@@ -108,6 +108,10 @@ def hash_inputs(job: Job, utterances: list[Utterance], keys: list[str], engine: 
     tags = episode_tags(job.script, job.config)
     show_cover = job.config.show.cover
     cover = file_sha256(show_cover) if show_cover else None  # its bytes, not where it lies
+    music = job.config.music
+    music_files = [
+        file_sha256(path) if path else None for path in (music.intro, music.outro, music.sting)
+    ]
     return fingerprint(
         __version__,
         OUTPUT_FORMAT,
@@ -118,6 +122,12 @@ def hash_inputs(job: Job, utterances: list[Utterance], keys: list[str], engine: 
         dataclasses.asdict(job.config.master),
         dataclasses.asdict(tags),
         cover,
+        {
+            key: value
+            for key, value in dataclasses.asdict(music).items()
+            if not isinstance(value, Path)
+        },
+        music_files,  # their bytes, likewise
     )
 
 
