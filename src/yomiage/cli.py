@@ -85,11 +85,12 @@ DryRunOption = Annotated[
 
 @app.command()
 def build(
-    target: Annotated[
-        Path,
+    targets: Annotated[
+        list[str],
         typer.Argument(
-            help="The article (.txt or .md), or an episode folder to rebuild from its script.yaml.",
-            metavar="SOURCE|EPISODE_DIR",
+            help="Articles (.txt, .md, .html, an Aozora Bunko text), web page URLs, or "
+            "episode folders to rebuild from their script.yaml; several make an episode each.",
+            metavar="SOURCE|URL|EPISODE_DIR...",
         ),
     ],
     config_file: ConfigOption = None,
@@ -108,10 +109,43 @@ def build(
         ),
     ] = False,
 ) -> None:
-    """Build the episode of SOURCE into OUT/<slug>/, or rebuild EPISODE_DIR after edits.
+    """Build the episode of each SOURCE into OUT/<slug>/, or rebuild EPISODE_DIR after edits.
 
-    Only sentences whose text or voice changed are synthesized; the MP3's path is printed last.
+    Only sentences whose text or voice changed are synthesized; each MP3's path is printed
+    on a line of its own. With several sources, one that fails does not stop the others:
+    each failure is named at the end, and the exit status is 1.
     """
+    if len(targets) == 1:
+        with _one_line_errors():
+            _build_one(targets[0], config_file, out, engine, dry_run, force)
+        return
+    with _one_line_errors():
+        _refuse_one_slug_for_many(config_file)
+    failed: list[tuple[str, str]] = []
+    for target in targets:
+        try:
+            _build_one(target, config_file, out, engine, dry_run, force)
+        except YomiageError as exc:
+            err.print(f"[red]error[/]: {escape(str(exc))}", highlight=False, soft_wrap=True)
+            failed.append((target, str(exc)))
+        except typer.Exit as exc:  # a refusal _build_one gave as one line, already printed
+            if exc.exit_code in (130, 143):
+                raise  # interrupted: the remaining sources are not built
+            failed.append((target, "refused (see above)"))
+    for target, reason in failed:
+        err.print(f"failed: {escape(target)}: {escape(reason)}", highlight=False, soft_wrap=True)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _build_one(
+    target: str,
+    config_file: Path | None,
+    out: Path | None,
+    engine: str | None,
+    dry_run: bool,
+    force: bool,
+) -> None:
     from yomiage.config import load_config
     from yomiage.episode.jobs import (
         check_episode_folder,
@@ -119,20 +153,32 @@ def build(
         prepare_from_folder,
         prepare_from_source,
     )
+    from yomiage.source.read import is_url
 
-    with _one_line_errors():
-        folder = episode_folder_of(target)
-        if folder is not None:
-            check_episode_folder(folder)
-            if out is not None or force:
-                option = "--out" if out is not None else "--force"
-                _fail(f"{option} applies to building from an article, not to {folder}")
-            config = _folder_config(folder, config_file, engine)
-            job = prepare_from_folder(folder, config)
-        else:
-            config = _with_engine(load_config(*_given(config_file)), engine)
-            job = prepare_from_source(target, config, out or Path("output"), force=force)
-        _run(job, _engine(job.config), dry_run)
+    folder = None if is_url(target) else episode_folder_of(Path(target))
+    if folder is not None:
+        check_episode_folder(folder)
+        if out is not None or force:
+            option = "--out" if out is not None else "--force"
+            raise ConfigError(f"{option} applies to building from an article, not to {folder}")
+        config = _folder_config(folder, config_file, engine)
+        job = prepare_from_folder(folder, config)
+    else:
+        config = _with_engine(load_config(*_given(config_file)), engine)
+        source: str | Path = target if is_url(target) else Path(target)
+        job = prepare_from_source(source, config, out or Path("output"), force=force)
+    _run(job, _engine(job.config), dry_run)
+
+
+def _refuse_one_slug_for_many(config_file: Path | None) -> None:
+    """episode.slug names one folder: several sources would build over each other there."""
+    from yomiage.config import load_config
+
+    if load_config(*_given(config_file)).episode.slug:
+        raise ConfigError(
+            f"{config_file}: episode.slug names one folder, so it cannot be used with "
+            "several sources; leave it out (each episode gets a folder of its own)"
+        )
 
 
 @app.command()

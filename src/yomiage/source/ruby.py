@@ -1,0 +1,45 @@
+"""Ruby readings written in text: ｜桟橋《さんばし》 and 灯台《とうだい》.
+
+One notation, shared by Aozora Bunko, 小説家になろう and カクヨム, and read the
+same way in plain text, Markdown and Aozora files: a base marked with ｜ (or |)
+up to 《, else the run of kanji right before 《. The written word stays in the
+text; the reading is recorded, and a reading given once applies to the same
+word everywhere in the document (authors mark a word only at its first use).
+HTML's <ruby> is read in webpage.py into the same pairs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+# Kanji (with 々 〆 〇 ヶ, which Aozora counts as kanji) before 《…》, or any base after ｜.
+_KANJI = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆〇〻ヶ]"
+RUBY = re.compile(
+    rf"[｜|](?P<marked>[^｜|《》\s][^｜|《》\n]*?)《(?P<a>[^《》\n]+)》|(?P<kanji>{_KANJI}+)《(?P<b>[^《》\n]+)》"
+)
+# A reading that can be spoken: kana only (ruby is also used for glosses, e.g. 《Love》).
+_KANA_READING = re.compile(r"[\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc-\u30feー・ 　]+")
+
+
+def take_ruby(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """`text` with each ruby replaced by its written base, and the (base, reading) pairs."""
+    found: list[tuple[str, str]] = []
+
+    def base(match: re.Match[str]) -> str:
+        written = match.group("marked") or match.group("kanji")
+        found.append((written, match.group("a") or match.group("b")))
+        return written
+
+    return RUBY.sub(base, text), found
+
+
+def spoken_readings(pairs: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """Each word's first kana reading, in order: later ones for the same word, and glosses
+    that are not kana, are left out (a reading applies to the word everywhere)."""
+    readings: dict[str, str] = {}
+    for written, reading in pairs:
+        word, said = written.strip(), reading.replace(" ", "").replace("　", "")
+        if word and word != said and _KANA_READING.fullmatch(said) and word not in readings:
+            readings[word] = said
+    return tuple(readings.items())

@@ -1,0 +1,253 @@
+"""Articles from a URL, a saved page and an Aozora Bunko text, and ruby readings in any format.
+
+Pages come from a server on 127.0.0.1 (tests/pages.py); no test reaches the network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pages
+import pytest
+
+from yomiage.config import load_config
+from yomiage.errors import SourceError
+from yomiage.script.build import build_script
+from yomiage.script.scriptfile import parse_script, script_to_yaml
+from yomiage.source import fetch
+from yomiage.source.document import Document
+from yomiage.source.read import parse_text, read_any
+from yomiage.speech.lexicon import lexicon_for
+from yomiage.speech.spoken import Speech
+
+
+@pytest.fixture(scope="module")
+def base() -> Iterator[str]:
+    with pages.serve() as url:
+        yield url
+
+
+def _said(document: Document) -> str:
+    """Everything of the document that would be read: title, headings, paragraphs."""
+    parts = [document.title]
+    for section in document.sections:
+        parts.extend([section.heading or "", *section.paragraphs])
+    return "\n".join(parts)
+
+
+def _never_spoken(text: str) -> list[str]:
+    return [name for name, chrome in pages.CHROME.items() if chrome in text]
+
+
+PAGES = {
+    "note": (
+        "/note/n1a2b3c",
+        pages.NOTE_TITLE,
+        pages.NOTE_SITE,
+        pages.NOTE_SPOKEN,
+        pages.NOTE_SECTIONS,
+        ("欅", "けやき"),
+    ),
+    "zenn": (
+        "/zenn/articles/small-cli",
+        pages.ZENN_TITLE,
+        pages.ZENN_SITE,
+        pages.ZENN_SPOKEN,
+        pages.ZENN_SECTIONS,
+        ("冪等", "べきとう"),
+    ),
+    "hatena in Shift_JIS, charset in <meta> only": (
+        "/hatena/entry/2024/05/03/toudai",
+        pages.HATENA_TITLE,
+        pages.HATENA_SITE,
+        pages.HATENA_SPOKEN,
+        pages.HATENA_SECTIONS,
+        ("螺旋", "らせん"),
+    ),
+    "EUC-JP diary, charset only detectable": (
+        "/diary/rain",
+        pages.DIARY_TITLE,
+        None,
+        pages.DIARY_SPOKEN,
+        ("借りた本", "帰り道"),
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_a_page_reads_as_its_article_without_the_page_around_it(base: str, name: str) -> None:
+    path, title, site, spoken, sections, ruby = PAGES[name]
+    document = read_any(base + path)
+    assert document.title == title  # the article's, without " | site"
+    assert document.site == site
+    assert document.url == base + path
+    said = _said(document)
+    for sentence in spoken:
+        assert sentence in said
+    assert [s.heading for s in document.sections if s.heading] == list(sections)
+    assert _never_spoken(said) == []
+    assert "print" not in said and "hello" not in said  # code blocks
+    if ruby is not None:
+        assert ruby in document.readings
+        assert ruby[0] in said and ruby[1] not in said  # the written word stays
+
+
+def test_lists_are_read_item_by_item(base: str) -> None:
+    history = read_any(base + "/note/n1a2b3c").sections[1]
+    assert history.paragraphs[1:] == ("植えられたのは七十年ほど前\n全部で四十二本\n秋には葉が黄色く色づく",)
+
+
+def test_redirects_are_followed_and_the_request_names_yomiage(base: str) -> None:
+    pages._Handler.agents.clear()
+    document = read_any(base + "/old-note")
+    assert document.title == pages.NOTE_TITLE
+    assert document.url == base + "/note/n1a2b3c"  # where the article is
+    assert pages._Handler.agents and all(a.startswith("yomiage/") for a in pages._Handler.agents)
+
+
+def test_a_plain_text_url_is_read_as_text_and_an_aozora_text_as_one(base: str) -> None:
+    document = read_any(base + "/aozora/toudaimori.txt")
+    assert (document.title, document.author) == (pages.AOZORA_TITLE, pages.AOZORA_AUTHOR)
+    assert document.url == base + "/aozora/toudaimori.txt"
+
+
+def _errors(base: str) -> dict[str, tuple[str, str]]:
+    """name -> (URL, what the one line says)."""
+    refused = f"http://127.0.0.1:{pages.closed_port()}/article"
+    return {
+        "404": (base + "/missing", f"HTTP 404 Not Found: {base}/missing"),
+        "500": (base + "/broken", f"HTTP 500 Internal Server Error: {base}/broken"),
+        "not a page": (base + "/photo.png", f"not a web page or text: {base}/photo.png (image/png)"),
+        "timeout": (base + "/slow", f"timed out after 0.5 s: {base}/slow"),
+        "too big": (base + "/huge", f"larger than 0 MiB, not an article: {base}/huge"),
+        "no article": (base + "/empty", f"{base}/empty: no article found in the page"),
+        "refused": (refused, f"connection refused: {refused}"),
+    }
+
+
+@pytest.mark.parametrize(
+    "case", ["404", "500", "not a page", "timeout", "too big", "no article", "refused"]
+)
+def test_a_bad_url_is_one_line_naming_it(
+    base: str, case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fetch, "CONNECT_TIMEOUT_S", 0.5)  # /slow answers after 2 s
+    monkeypatch.setattr(fetch, "MAX_BYTES", 100_000)  # /huge sends 300 kB
+    url, message = _errors(base)[case]
+    with pytest.raises(SourceError) as caught:
+        read_any(url)
+    assert str(caught.value) == message
+
+
+def test_the_whole_fetch_has_a_deadline(base: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fetch, "DEADLINE_S", 0.0)  # spent before the first chunk is read
+    with pytest.raises(SourceError, match=r"^timed out after 0 s: "):
+        read_any(base + "/note/n1a2b3c")
+
+
+# ---------------------------------------------------------------- saved pages
+
+
+def test_saved_html_files_read_like_fetched_pages(tmp_path: Path) -> None:
+    note = tmp_path / "note.html"
+    note.write_text(pages.NOTE_PAGE, encoding="utf-8")
+    hatena = tmp_path / "hatena.htm"
+    hatena.write_bytes(pages.HATENA_PAGE.encode("cp932"))  # Shift_JIS, said in <meta>
+    for path, title, spoken in (
+        (note, pages.NOTE_TITLE, pages.NOTE_SPOKEN),
+        (hatena, pages.HATENA_TITLE, pages.HATENA_SPOKEN),
+    ):
+        document = read_any(path)
+        assert document.title == title and document.url is None
+        said = _said(document)
+        assert all(sentence in said for sentence in spoken)
+        assert _never_spoken(said) == []
+
+
+def test_a_saved_page_with_no_article_is_one_line(tmp_path: Path) -> None:
+    empty = tmp_path / "top.html"
+    empty.write_text(pages.EMPTY_PAGE, encoding="utf-8")
+    with pytest.raises(SourceError, match=r"top.html: no article found in the page$"):
+        read_any(empty)
+
+
+# ---------------------------------------------------------------- Aozora Bunko
+
+
+def test_an_aozora_text_gives_title_author_headings_and_readings(tmp_path: Path) -> None:
+    path = tmp_path / "toudaimori.txt"
+    path.write_bytes(pages.AOZORA_BYTES)  # Shift_JIS with CRLF, as Aozora Bunko ships it
+    document = read_any(path)
+    assert document.title == pages.AOZORA_TITLE
+    assert document.author == pages.AOZORA_AUTHOR
+    assert [s.heading for s in document.sections] == ["一", "二"]
+    assert document.sections[0].paragraphs[0] == (
+        "岬の先に、小さな灯台がありました。灯台の下には古い桟橋があり、毎朝漁師たちが舟を出します。"
+    )
+    assert document.readings == (("灯台", "とうだい"), ("桟橋", "さんばし"))
+    said = _said(document)
+    assert [word for word in pages.AOZORA_NEVER if word in said] == []
+    assert "\r" not in said
+
+
+def test_aozora_wrapped_headings_and_characters_outside_jis(tmp_path: Path) -> None:
+    text = (
+        "題名\n著者\n\n［＃中見出し］最初の章［＃中見出し終わり］\n"
+        "　※［＃「木＋世」、U+67BB、56-5］の木がある。［＃「木」に傍点］\n\n"
+        "底本：「本」\n入力：誰か\n校正：誰か\n"
+    )
+    path = tmp_path / "short.txt"
+    path.write_text(text, encoding="utf-8")
+    document = read_any(path)
+    assert [s.heading for s in document.sections] == ["最初の章"]
+    assert document.sections[0].paragraphs == ("枻の木がある。",)
+
+
+# ---------------------------------------------------------------- ruby in text
+
+
+def test_ruby_in_plain_text_and_markdown() -> None:
+    text = "古い港\n\n｜桟橋《さんばし》を渡ると灯台《とうだい》が見えます。\n\n桟橋は木でできています。\n"
+    markdown = "# 古い港\n\n|桟橋《さんばし》を渡ると灯台《とうだい》が見えます。\n\n## 続き\n\n桟橋は木でできています。\n"
+    for document in (parse_text(text, markdown=False), parse_text(markdown, markdown=True)):
+        assert document.title == "古い港"
+        said = _said(document)
+        assert "桟橋を渡ると灯台が見えます。" in said
+        assert "《" not in said and "|" not in said and "｜" not in said
+        assert document.readings == (("桟橋", "さんばし"), ("灯台", "とうだい"))
+
+
+def test_a_reading_given_once_is_said_everywhere_and_the_first_one_wins() -> None:
+    document = parse_text(
+        "題\n\n桟橋《さんばし》を渡る。\n\n桟橋《さじき》は古い。灯台《Lighthouse》もある。\n",
+        markdown=False,
+    )
+    assert document.readings == (("桟橋", "さんばし"),)  # a gloss in Latin letters is no reading
+    script = build_script(document, load_config())
+    speech = Speech(lexicon_for(None, script.readings))
+    assert speech.spoken(["桟橋は古い。", "灯台もある。"]) == ["さんばしは古い。", "灯台もある。"]
+
+
+def test_the_users_lexicon_corrects_a_documents_reading(tmp_path: Path) -> None:
+    (tmp_path / "readings.yaml").write_text("桟橋: さじき\n", encoding="utf-8")
+    lexicon = lexicon_for(tmp_path, (("桟橋", "さんばし"), ("灯台", "とうだい")))
+    assert lexicon.apply("桟橋と灯台") == "さじきととうだい"
+    assert {e.surface: e.origin for e in lexicon.entries()}["灯台"] == "document"
+
+
+def test_readings_are_kept_in_script_yaml_and_read_back() -> None:
+    document = parse_text("題\n\n灯台《とうだい》が見える。\n", markdown=False)
+    script = build_script(document, load_config())
+    text = script_to_yaml(script)
+    assert "readings:\n  灯台: とうだい\n" in text
+    assert parse_script(text, "script.yaml").readings == (("灯台", "とうだい"),)
+
+
+def test_the_intro_names_the_site_or_the_author(base: str) -> None:
+    config = load_config()
+    note = build_script(read_any(base + "/note/n1a2b3c"), config)
+    assert f"{pages.NOTE_SITE}の記事をもとにお話しします。" in note.chapters[0].paragraphs
+    aozora = build_script(read_any(base + "/aozora/toudaimori.txt"), config)
+    assert f"{pages.AOZORA_AUTHOR}の作品をもとにお話しします。" in aozora.chapters[0].paragraphs
