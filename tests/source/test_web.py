@@ -96,7 +96,9 @@ def test_a_page_reads_as_its_article_without_the_page_around_it(base: str, name:
 
 def test_lists_are_read_item_by_item(base: str) -> None:
     history = read_any(base + "/note/n1a2b3c").sections[1]
-    assert history.paragraphs[1:] == ("植えられたのは七十年ほど前\n全部で四十二本\n秋には葉が黄色く色づく",)
+    assert history.paragraphs[1:] == (
+        "植えられたのは七十年ほど前\n全部で四十二本\n秋には葉が黄色く色づく",
+    )
 
 
 def test_redirects_are_followed_and_the_request_names_yomiage(base: str) -> None:
@@ -119,7 +121,10 @@ def _errors(base: str) -> dict[str, tuple[str, str]]:
     return {
         "404": (base + "/missing", f"HTTP 404 Not Found: {base}/missing"),
         "500": (base + "/broken", f"HTTP 500 Internal Server Error: {base}/broken"),
-        "not a page": (base + "/photo.png", f"not a web page or text: {base}/photo.png (image/png)"),
+        "not a page": (
+            base + "/photo.png",
+            f"not a web page or text: {base}/photo.png (image/png)",
+        ),
         "timeout": (base + "/slow", f"timed out after 0.5 s: {base}/slow"),
         "too big": (base + "/huge", f"larger than 0 MiB, not an article: {base}/huge"),
         "no article": (base + "/empty", f"{base}/empty: no article found in the page"),

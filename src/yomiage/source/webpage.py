@@ -8,11 +8,15 @@ recorded. Then trafilatura finds the article in what is left and gives it as
 XML: headings, paragraphs, lists, quotes and tables in reading order. Last,
 those become the blocks every format shares (read.document_from_blocks).
 
-trafilatura over readability-lxml: on the test pages (tests/source/pages.py)
-both found the article, but readability flattened the headings into one
-<div> of paragraphs more than once and kept a comment box and a "related"
-list that sat inside the article's container, and it gives the <title>
-("記事 | サイト") where trafilatura reads og:title and the site's name.
+trafilatura or readability-lxml, compared on the test pages (tests/pages.py): on
+the raw pages readability kept every heading and no chrome but the code, and
+gave the <title> whole ("記事｜サイト"); trafilatura kept a profile, a follow
+button and an ad, and lost the headings of a page without <article> (its
+fallback extractor). With the chrome cut first (below) neither keeps any chrome
+and both keep the headings, except those lost ones, which _restore_headings
+puts back. trafilatura is used for what it gives besides: og:title and the
+site's name, a tree of head / p / list / item / table, and no result at all
+for a page with no article.
 """
 
 from __future__ import annotations
