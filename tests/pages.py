@@ -115,6 +115,9 @@ ZENN_PAGE = f"""<!DOCTYPE html>
     <p>ファイルが見つからないときは、そのファイル名だけを示します。冪等であることも説明に書きました。</p>
     <h2 id="h3">テストは本物で</h2>
     <p>偽物のファイルではなく、実際に書き出したファイルで試すと、思わぬ違いに気づけます。</p>
+    <blockquote>小さく作って、早く使ってみる。それが一番の近道でした。</blockquote>
+    <table><thead><tr><th>作業</th><th>かかった時間</th></tr></thead>
+      <tbody><tr><td>設計</td><td>二時間</td></tr><tr><td>実装</td><td>五時間</td></tr></tbody></table>
   </section>
   <div class="ArticleFooter"><div class="SocialButtons share">{CHROME["share"]}</div>
     <div class="AuthorProfile profile"><p>{CHROME["profile"]}</p><button class="FollowButton">{CHROME["follow"]}</button></div>
@@ -130,6 +133,8 @@ ZENN_SPOKEN = (
     "週末に、ファイルの中の単語を数える小さなコマンドを作りました。",
     "長いエラー表示は読まれません。",
     "偽物のファイルではなく、実際に書き出したファイルで試すと、思わぬ違いに気づけます。",
+    "小さく作って、早く使ってみる。それが一番の近道でした。",  # a quote
+    "設計、二時間\n実装、五時間",  # table rows, cells joined with 、
 )
 ZENN_SECTIONS = ("引数の扱いは最初に決める", "エラーは一行で伝える", "テストは本物で")
 
@@ -274,6 +279,8 @@ ROUTES = {
     # The charset only in the page's own <meta http-equiv>.
     "/hatena/entry/2024/05/03/toudai": Route(200, "text/html", HATENA_PAGE.encode("cp932")),
     "/diary/rain": Route(200, "text/html", DIARY_PAGE.encode("euc_jp")),
+    # A header that says UTF-8 over Shift_JIS bytes: the page's own <meta> is right.
+    "/hatena/lying-header": Route(200, "text/html; charset=utf-8", HATENA_PAGE.encode("cp932")),
     "/aozora/toudaimori.txt": Route(200, "text/plain", AOZORA_BYTES),
     "/empty": Route(200, "text/html; charset=utf-8", EMPTY_PAGE.encode("utf-8")),
     "/old-note": Route(301, "text/html", b"", location="/note/n1a2b3c"),

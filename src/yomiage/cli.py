@@ -323,8 +323,11 @@ def _print_report(report: CheckReport, folder: Path) -> None:
 @app.command()
 def readings(
     target: Annotated[
-        Path,
-        typer.Argument(help="The article, or an episode folder.", metavar="SOURCE|EPISODE_DIR"),
+        str,
+        typer.Argument(
+            help="The article or web page URL, or an episode folder.",
+            metavar="SOURCE|URL|EPISODE_DIR",
+        ),
     ],
     config_file: ConfigOption = None,
     out: Annotated[
@@ -346,10 +349,12 @@ def readings(
     from yomiage.config import load_config
     from yomiage.episode.jobs import episode_folder_of
     from yomiage.episode.lock import episode_lock
+    from yomiage.source.read import is_url
     from yomiage.speech.review import episode_dir_for, lexicons_read, review_target, write_stub
 
     try:
-        folder = episode_folder_of(target)
+        source: str | Path = target if is_url(target) else Path(target)
+        folder = None if isinstance(source, str) else episode_folder_of(source)
         config = (
             _folder_config(folder, config_file, None)
             if folder is not None
@@ -357,11 +362,12 @@ def readings(
         )
         # --write may add to the episode's own lexicon: not while a build of it runs.
         # It writes before the table is drawn, so that its error is the one line said.
-        episode = episode_dir_for(target, config, out)
+        episode = episode_dir_for(source, config, out)
         writing = write is not None and episode.is_dir()
         with episode_lock(episode) if writing else nullcontext():
-            terms = review_target(target, config, out)
-            added = write_stub(write, terms, target.name) if write is not None else 0
+            terms = review_target(source, config, out)
+            name = target if isinstance(source, str) else source.name
+            added = write_stub(write, terms, name) if write is not None else 0
         table = Table(box=None, pad_edge=False, show_edge=False)
         for column in ("term", "spoken as", "Open JTalk says", "how", "count", "first in"):
             table.add_column(column, no_wrap=True)
@@ -384,7 +390,7 @@ def readings(
         )
         if write is not None:
             err.print(f"added {added} guessed readings to {write}", highlight=False, soft_wrap=True)
-            read = [p.resolve() for p in lexicons_read(target, config, out)]
+            read = [p.resolve() for p in lexicons_read(source, config, out)]
             if write.resolve() not in read:
                 err.print(
                     f"[yellow]note[/]: builds do not read {escape(str(write))}; fill it in "

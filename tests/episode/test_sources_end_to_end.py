@@ -164,3 +164,33 @@ def test_one_slug_for_several_sources_is_refused(
     assert (code, stdout) == (1, [])
     assert len(stderr) == 1 and "episode.slug names one folder" in stderr[0]
     assert engine.calls == []
+
+
+def test_readings_of_a_url_lists_the_pages_ruby_as_the_documents(base: str) -> None:
+    result = runner.invoke(cli.app, ["readings", base + "/zenn/articles/small-cli"])
+    assert result.exit_code == 0, result.stderr
+    row = next(line for line in result.stdout.splitlines() if line.startswith("冪等"))
+    assert row.split()[:2] == ["冪等", "べきとう"] and "document" in row.split()
+
+
+def test_open_jtalk_says_the_ruby_and_the_transcript_keeps_the_word(tmp_path: Path) -> None:
+    source = tmp_path / "minato.txt"
+    source.write_text(
+        "港の話\n\n古い｜桟橋《さじき》を渡りました。\n\n桟橋は木でできています。\n", "utf-8"
+    )
+    code, stdout, stderr = _build(str(source), "--out", str(tmp_path / "out"), "-e", "openjtalk")
+    assert code == 0, stderr
+    folder = Path(stdout[0]).parent
+    manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+    segments = [s for c in manifest["chapters"] for s in c["segments"]]
+    pairs = {s["text"]: s["spoken"] for s in segments}
+    assert pairs["古い桟橋を渡りました。"] == "古いさじきを渡りました。"
+    assert pairs["桟橋は木でできています。"] == "さじきは木でできています。"  # marked once
+    assert all(s["samples"] > 0 for s in segments)
+    vtt = (folder / "transcript.vtt").read_text("utf-8")
+    assert "桟橋" in vtt and "さじき" not in vtt
+    assert [c["title"] for c in ffmetadata_chapters(Path(stdout[0]), tmp_path)] == [
+        "オープニング",
+        "はじめに",
+        "エンディング",
+    ]

@@ -65,6 +65,14 @@ PAGES = {
         pages.HATENA_SECTIONS,
         ("螺旋", "らせん"),
     ),
+    "Shift_JIS under a header that says UTF-8": (
+        "/hatena/lying-header",
+        pages.HATENA_TITLE,
+        pages.HATENA_SITE,
+        pages.HATENA_SPOKEN,
+        pages.HATENA_SECTIONS,
+        ("螺旋", "らせん"),
+    ),
     "EUC-JP diary, charset only detectable": (
         "/diary/rain",
         pages.DIARY_TITLE,
@@ -256,3 +264,15 @@ def test_the_intro_names_the_site_or_the_author(base: str) -> None:
     assert f"{pages.NOTE_SITE}の記事をもとにお話しします。" in note.chapters[0].paragraphs
     aozora = build_script(read_any(base + "/aozora/toudaimori.txt"), config)
     assert f"{pages.AOZORA_AUTHOR}の作品をもとにお話しします。" in aozora.chapters[0].paragraphs
+
+
+def test_a_host_that_does_not_resolve_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    def no_such_host(*args: object, **kwargs: object) -> None:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_host)  # no resolver is asked
+    with pytest.raises(SourceError) as caught:
+        read_any("https://no-such-host.invalid/entry")
+    assert str(caught.value) == "cannot find the host (DNS): https://no-such-host.invalid/entry"

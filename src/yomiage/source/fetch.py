@@ -24,6 +24,7 @@ from yomiage import __version__
 from yomiage.errors import SourceError
 
 USER_AGENT = f"yomiage/{__version__} (article to podcast; +https://github.com/yomiage)"
+HEADERS = {"User-Agent": USER_AGENT, "Accept": "*/*", "Accept-Language": "ja, en;q=0.5"}
 CONNECT_TIMEOUT_S = 10.0  # to connect, and for each read to answer
 DEADLINE_S = 30.0  # for the whole fetch: a server trickling bytes is given up on too
 MAX_BYTES = 5 * 1024 * 1024  # more than any article; a bigger body is refused, not cut
@@ -49,7 +50,7 @@ class Fetched:
 
 def fetch(url: str) -> Fetched:
     """GET `url` within the limits above; SourceError says in one line why not."""
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "*/*"})
+    request = urllib.request.Request(url, headers=HEADERS)
     start = time.monotonic()
     try:
         with urllib.request.urlopen(request, timeout=CONNECT_TIMEOUT_S) as response:
@@ -102,17 +103,26 @@ def _why(reason: object) -> str:
 
 
 def decode_page(data: bytes, header_charset: str | None) -> str:
-    """The header's charset, else the page's <meta charset>, else a detected one."""
-    for name in (header_charset, _meta_charset(data)):
-        if name:
-            text = _decode(data, name)
-            if text is not None:
-                return text
+    """The header's charset, else the page's <meta charset>, else a detected one.
+
+    A named charset the bytes are not in (a header saying UTF-8 over a Shift_JIS
+    page) gives way to the next; when none fits, the first named one is used
+    with the few bad bytes replaced.
+    """
+    named = [name for name in (header_charset, _meta_charset(data)) if name]
+    for name in named:
+        text = _decode(data, name, "strict")
+        if text is not None:
+            return text
     from charset_normalizer import from_bytes  # only for a page that names no charset
 
     best = from_bytes(data).best()
     if best is not None:
-        text = _decode(data, best.encoding)
+        text = _decode(data, best.encoding, "strict")
+        if text is not None:
+            return text
+    for name in [*named, "utf-8"]:
+        text = _decode(data, name, "replace")
         if text is not None:
             return text
     return data.decode("utf-8", errors="replace")
@@ -123,9 +133,9 @@ def _meta_charset(data: bytes) -> str | None:
     return match.group(1).decode("ascii") if match else None
 
 
-def _decode(data: bytes, name: str) -> str | None:
+def _decode(data: bytes, name: str, errors: str) -> str | None:
     encoding = "cp932" if name.strip().lower() in _SHIFT_JIS else name.strip()
     try:
-        return data.decode(encoding, errors="replace").removeprefix("\ufeff")
-    except LookupError:  # a charset name Python does not know: try the next way
+        return data.decode(encoding, errors=errors).removeprefix("\ufeff")
+    except (LookupError, UnicodeDecodeError):  # unknown, or not this page's: the next way
         return None

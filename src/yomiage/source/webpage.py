@@ -43,12 +43,12 @@ UNREAD_TAGS = (
 CHROME_WORDS = frozenset({
     "nav", "navbar", "navigation", "breadcrumb", "breadcrumbs", "menu", "sidebar", "footer",
     "header", "masthead", "share", "sharing", "social", "sns", "like", "likes", "follow",
-    "subscribe", "support", "tip", "tips", "donate", "donation", "badge", "comment",
+    "subscribe", "support", "donate", "donation", "badge", "comment",
     "comments", "reply", "replies", "related", "recommend", "recommended", "popular",
     "ranking", "ad", "ads", "advert", "advertisement", "sponsor", "sponsored", "promo",
     "banner", "tag", "tags", "category", "categories", "profile", "author", "bio",
-    "toc", "pager", "pagination", "prev", "next", "newsletter", "cookie", "modal",
-    "star", "stars", "buttons", "widget", "archive", "footnote-ref",
+    "toc", "pager", "pagination", "newsletter", "cookie", "modal", "buttons", "widget",
+    "archive",
 })  # fmt: skip
 # Class names that say chrome only as a whole (their words alone are article words).
 CHROME_NAMES = ("table-of-contents", "hatena-star", "share-button", "sns-button", "entry-footer")
@@ -277,9 +277,11 @@ def _blocks(doc: etree._Element, rules: LineRules) -> list[Block]:
     if main is None:
         return blocks
     open_list: etree._Element | None = None  # the list whose items the last block holds
-    for number, element in enumerate(main.iter("head", "p", "item", "row"), start=1):
+    for number, element in enumerate(main.iter("head", "p", "item", "row", "quote"), start=1):
         if _inside(element, {"item", "row", "code"}):
             continue
+        if element.tag == "quote" and element.find(".//p") is not None:
+            continue  # its paragraphs come one by one
         lines = [tidy(line) for line in _text(element).split("\n")]
         kept = [line for line in lines if line and not rules.is_chrome(line)]
         kept = [line for line in kept if not rules.is_separator(line)]
