@@ -122,9 +122,11 @@ def build(
     with _one_line_errors():
         _refuse_one_slug_for_many(config_file)
     failed: list[tuple[str, str]] = []
-    for target in targets:
+    for number, target in enumerate(targets):
         try:
             _build_one(target, config_file, out, engine, dry_run, force)
+        except KeyboardInterrupt:  # while fetching or reading: no synthesis had started
+            _fail(f"interrupted at {target}, source {number + 1} of {len(targets)}", code=130)
         except YomiageError as exc:
             err.print(f"[red]error[/]: {escape(str(exc))}", highlight=False, soft_wrap=True)
             failed.append((target, str(exc)))

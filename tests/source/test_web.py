@@ -276,3 +276,23 @@ def test_a_host_that_does_not_resolve_is_one_line(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(SourceError) as caught:
         read_any("https://no-such-host.invalid/entry")
     assert str(caught.value) == "cannot find the host (DNS): https://no-such-host.invalid/entry"
+
+
+def test_without_og_tags_the_title_tells_the_article_from_the_site(tmp_path: Path) -> None:
+    body = (
+        "<p>今日は朝から雨が降っていました。傘を持って駅まで歩き、電車で会社に向かいました。"
+        "駅のホームは混んでいて、いつもより一本遅い電車に乗りました。</p><h2>午後</h2>"
+        "<p>午後は晴れて、帰りは歩いて帰りました。途中で本屋に寄り、雑誌を一冊買いました。"
+        "夕焼けがきれいな一日の終わりでした。</p>"
+    )
+    for logo in ("日々のメモ帳", "雨の日の通勤"):  # the <h1> is the site's logo, or the title
+        page = tmp_path / "post.html"
+        page.write_text(
+            "<html><head><title>雨の日の通勤 - 日々のメモ帳</title></head><body>"
+            f'<div class="logo"><h1>{logo}</h1></div><div class="post">'
+            f'<h2 class="post-title">雨の日の通勤</h2>{body}</div></body></html>',
+            encoding="utf-8",
+        )
+        document = read_any(page)
+        assert (document.title, document.site) == ("雨の日の通勤", "日々のメモ帳")
+        assert [s.heading for s in document.sections] == [None, "午後"]

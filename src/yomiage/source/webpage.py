@@ -48,7 +48,7 @@ CHROME_WORDS = frozenset({
     "ranking", "ad", "ads", "advert", "advertisement", "sponsor", "sponsored", "promo",
     "banner", "tag", "tags", "category", "categories", "profile", "author", "bio",
     "toc", "pager", "pagination", "newsletter", "cookie", "modal", "buttons", "widget",
-    "archive",
+    "archive", "relatedposts", "yarpp", "adsbygoogle", "sharedaddy",
 })  # fmt: skip
 # Class names that say chrome only as a whole (their words alone are article words).
 CHROME_NAMES = ("table-of-contents", "hatena-star", "share-button", "sns-button", "entry-footer")
@@ -103,12 +103,17 @@ def read_page(
     # trafilatura falls back to the host name, which is no name to say in the intro
     named = doc.get("sitename") or ""
     site = meta.get("site") or (named if named and not _HOST.fullmatch(named) else None)
-    title = _article_title(meta.get("title") or doc.get("title") or "", site)
+    found = meta.get("title") or doc.get("title") or meta.get("h1") or meta.get("page") or ""
+    if "title" not in meta:  # no og:title: the <h1> may be the site's logo
+        found, site = _title_from_page(found, site, meta.get("page") or "")
+    title = _article_title(found, site)
     blocks = _restore_headings(
         list(_blocks(doc, line_rules(extra_chrome_patterns, name))), headings
     )
     if not any(not block.level for block in blocks):
         raise SourceError(f"{name}: no article found in the page")
+    if blocks and blocks[0].level and blocks[0].text == title:
+        blocks = blocks[1:]  # the title as the page shows it (an <h2 class="post-title">)
     from yomiage.source.read import document_from_blocks  # read.py dispatches here
 
     document = document_from_blocks(
@@ -124,7 +129,7 @@ def read_page(
 
 
 def _meta(tree: html.HtmlElement) -> dict[str, str]:
-    """og:title, og:site_name, author and og:url, else the first <h1> and <title>."""
+    """og:title, og:site_name, author and og:url; the first <h1> and the <title>."""
     found: dict[str, str] = {}
     wanted = {
         "og:title": "title",
@@ -139,16 +144,14 @@ def _meta(tree: html.HtmlElement) -> dict[str, str]:
         content = " ".join((element.get("content") or "").split())
         if key in wanted and content and wanted[key] not in found:
             found[wanted[key]] = content
-    if "title" not in found:
-        for heading in tree.iter("h1"):
-            text = " ".join(heading.text_content().split())
-            if text:
-                found["title"] = text
-                break
-    if "title" not in found:
-        title = tree.find(".//title")
-        if title is not None and title.text_content().strip():
-            found["title"] = " ".join(title.text_content().split())
+    for heading in tree.iter("h1"):
+        text = " ".join(heading.text_content().split())
+        if text:
+            found["h1"] = text
+            break
+    title = tree.find(".//title")
+    if title is not None and title.text_content().strip():
+        found["page"] = " ".join(title.text_content().split())
     return found
 
 
@@ -162,6 +165,17 @@ def _article_title(title: str, site: str | None) -> str:
     if len(parts) > 1 and parts[0].strip() == site.strip():
         return title[len(parts[0]) :].lstrip(" |｜-–—:：/／")
     return title
+
+
+def _title_from_page(found: str, site: str | None, page: str) -> tuple[str, str | None]:
+    """A <title> of "記事 | サイト" tells which is which: a title found that is its last
+    part is the site's name, and the article's title is the rest."""
+    parts = [part for part in _TITLE_SEPARATORS.split(page) if part.strip()]
+    if len(parts) < 2 or found.strip() not in (parts[0].strip(), parts[-1].strip()):
+        return found, site
+    if found.strip() == parts[-1].strip():
+        return page[: page.rindex(parts[-1])].rstrip(" |｜-–—:：/／"), site or found
+    return found, site or parts[-1].strip()
 
 
 def _take_ruby(tree: html.HtmlElement) -> list[tuple[str, str]]:
