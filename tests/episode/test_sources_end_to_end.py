@@ -194,3 +194,31 @@ def test_open_jtalk_says_the_ruby_and_the_transcript_keeps_the_word(tmp_path: Pa
         "はじめに",
         "エンディング",
     ]
+
+
+def test_an_edited_script_of_a_web_episode_rebuilds_with_its_readings_and_address(
+    base: str, engine: FakeEngine, tmp_path: Path
+) -> None:
+    url = base + "/note/n1a2b3c"
+    code, stdout, stderr = _build(url, "--out", str(tmp_path / "out"))
+    assert code == 0, stderr
+    folder = Path(stdout[0]).parent
+    script = folder / "script.yaml"
+    edited = script.read_text("utf-8").replace(
+        "- 皆さんも、いつもと違う角を曲がってみてはいかがでしょうか。",
+        "- 皆さんも、近くの欅を探してみてください。",
+    )
+    assert edited != script.read_text("utf-8")
+    script.write_text(edited, "utf-8")
+    engine.calls.clear()
+    code, stdout, stderr = _build(str(folder))
+    assert code == 0, stderr
+    assert engine.calls == ["皆さんも、近くのけやきを探してみてください。"]
+    assert ID3(Path(stdout[0]))["WOAS"].url == url
+    # Building from the page again would replace the edit: refused, naming the URL.
+    code, stdout, stderr = _build(url, "--out", str(tmp_path / "out"))
+    assert code == 1 and len(stderr) == 1 and "has edits that building from" in stderr[0]
+    assert url in stderr[0]
+    code, stdout, stderr = _build(url, "--out", str(tmp_path / "out"), "--force")
+    assert code == 0, stderr
+    assert "近くの欅" not in (folder / "script.yaml").read_text("utf-8")

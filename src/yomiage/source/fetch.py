@@ -10,6 +10,7 @@ The charset is the header's, else the page's <meta>, else detected
 
 from __future__ import annotations
 
+import http
 import http.client
 import re
 import socket
@@ -61,7 +62,8 @@ def fetch(url: str) -> Fetched:
             final = response.geturl()
             headers: Message = response.headers
     except urllib.error.HTTPError as error:
-        raise SourceError(f"HTTP {error.code} {error.reason}: {url}") from None
+        reason = error.reason or _phrase(error.code)  # HTTP/2-style replies give none
+        raise SourceError(f"HTTP {error.code} {reason}: {url}") from None
     except urllib.error.URLError as error:
         raise SourceError(f"{_why(error.reason)}: {url}") from None
     except TimeoutError:
@@ -87,6 +89,13 @@ def _read_limited(response: http.client.HTTPResponse, url: str, start: float) ->
                 f"larger than {MAX_BYTES // (1024 * 1024)} MiB, not an article: {url}"
             )
         chunks.append(chunk)
+
+
+def _phrase(code: int) -> str:
+    try:
+        return http.HTTPStatus(code).phrase
+    except ValueError:
+        return "error"
 
 
 def _why(reason: object) -> str:
