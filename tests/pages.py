@@ -282,6 +282,11 @@ ROUTES = {
     # A header that says UTF-8 over Shift_JIS bytes: the page's own <meta> is right.
     "/hatena/lying-header": Route(200, "text/html; charset=utf-8", HATENA_PAGE.encode("cp932")),
     "/aozora/toudaimori.txt": Route(200, "text/plain", AOZORA_BYTES),
+    "/notes/ruby.md": Route(
+        200,
+        "text/plain; charset=utf-8",
+        "# 港の話\n\n## 朝\n\n古い｜桟橋《さんばし》を渡る。\n\n```\ncode_in_fence\n```\n".encode(),
+    ),
     "/empty": Route(200, "text/html; charset=utf-8", EMPTY_PAGE.encode("utf-8")),
     "/old-note": Route(301, "text/html", b"", location="/note/n1a2b3c"),
     "/missing": Route(404, "text/html", b"<h1>Not Found</h1>"),

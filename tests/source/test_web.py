@@ -296,3 +296,10 @@ def test_without_og_tags_the_title_tells_the_article_from_the_site(tmp_path: Pat
         document = read_any(page)
         assert (document.title, document.site) == ("雨の日の通勤", "日々のメモ帳")
         assert [s.heading for s in document.sections] == [None, "午後"]
+
+
+def test_a_markdown_file_at_a_url_is_read_as_markdown(base: str) -> None:
+    document = read_any(base + "/notes/ruby.md")
+    assert document.title == "港の話"
+    assert [(s.heading, s.paragraphs) for s in document.sections] == [("朝", ("古い桟橋を渡る。",))]
+    assert document.readings == (("桟橋", "さんばし"),)

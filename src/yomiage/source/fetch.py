@@ -31,7 +31,10 @@ DEADLINE_S = 30.0  # for the whole fetch: a server trickling bytes is given up o
 MAX_BYTES = 5 * 1024 * 1024  # more than any article; a bigger body is refused, not cut
 CHUNK_BYTES = 64 * 1024
 # What can be an article; anything else (images, PDFs, archives) is refused.
-TEXT_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain", "application/xml"})
+TEXT_TYPES = frozenset(
+    {"text/html", "application/xhtml+xml", "application/xml", "text/plain", "text/markdown",
+     "text/x-markdown"}
+)  # fmt: skip
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "application/xml"})
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.IGNORECASE
@@ -46,7 +49,11 @@ _SHIFT_JIS = frozenset(
 class Fetched:
     url: str  # where the page was found, after redirects
     text: str
-    is_html: bool
+    content_type: str
+
+    @property
+    def is_html(self) -> bool:
+        return self.content_type in HTML_TYPES
 
 
 def fetch(url: str) -> Fetched:
@@ -71,7 +78,7 @@ def fetch(url: str) -> Fetched:
     except (OSError, ValueError) as error:  # a reset connection, a malformed URL
         raise SourceError(f"cannot fetch {url}: {error}") from None
     text = decode_page(data, headers.get_content_charset())
-    return Fetched(final, text, kind in HTML_TYPES)
+    return Fetched(final, text, kind)
 
 
 def _read_limited(response: http.client.HTTPResponse, url: str, start: float) -> bytes:

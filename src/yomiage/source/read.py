@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import regex
 
@@ -91,7 +92,11 @@ def read_url(url: str, extra_chrome_patterns: Sequence[str] = ()) -> Document:
         return read_page(
             page.text, url, url=page.url, extra_chrome_patterns=tuple(extra_chrome_patterns)
         )
-    document = _parse_any_text(_normalise_newlines(page.text), False, extra_chrome_patterns, url)
+    # Markdown by its type, or by its name (raw files are served as text/plain)
+    suffix = Path(urlsplit(page.url).path).suffix.lower()
+    markdown = "markdown" in page.content_type or suffix in MARKDOWN_SUFFIXES
+    text = _normalise_newlines(page.text)
+    document = _parse_any_text(text, markdown, extra_chrome_patterns, url)
     return Document(
         document.title, document.sections, document.readings, document.author, None, page.url
     )
