@@ -14,9 +14,9 @@ gave the <title> whole ("記事｜サイト"); trafilatura kept a profile, a fol
 button and an ad, and lost the headings of a page without <article> (its
 fallback extractor). With the chrome cut first (below) neither keeps any chrome
 and both keep the headings, except those lost ones, which _restore_headings
-puts back. trafilatura is used for what it gives besides: og:title and the
-site's name, a tree of head / p / list / item / table, and no result at all
-for a page with no article.
+puts back. On the page with no article, trafilatura gave nothing and
+readability an empty summary. trafilatura is used for what it gives besides:
+og:title and the site's name, and a tree of head / p / list / item / table.
 """
 
 from __future__ import annotations
