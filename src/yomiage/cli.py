@@ -125,15 +125,12 @@ def build(
     for number, target in enumerate(targets):
         try:
             _build_one(target, config_file, out, engine, dry_run, force)
+        # Ctrl-C during synthesis ends the run in _run (exit 130): the rest are not built.
         except KeyboardInterrupt:  # while fetching or reading: no synthesis had started
             _fail(f"interrupted at {target}, source {number + 1} of {len(targets)}", code=130)
         except YomiageError as exc:
             err.print(f"[red]error[/]: {escape(str(exc))}", highlight=False, soft_wrap=True)
             failed.append((target, str(exc)))
-        except typer.Exit as exc:  # a refusal _build_one gave as one line, already printed
-            if exc.exit_code in (130, 143):
-                raise  # interrupted: the remaining sources are not built
-            failed.append((target, "refused (see above)"))
     for target, reason in failed:
         err.print(f"failed: {escape(target)}: {escape(reason)}", highlight=False, soft_wrap=True)
     if failed:

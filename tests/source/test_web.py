@@ -303,3 +303,12 @@ def test_a_markdown_file_at_a_url_is_read_as_markdown(base: str) -> None:
     assert document.title == "港の話"
     assert [(s.heading, s.paragraphs) for s in document.sections] == [("朝", ("古い桟橋を渡る。",))]
     assert document.readings == (("桟橋", "さんばし"),)
+
+
+def test_a_saved_page_knows_its_address_from_og_url(tmp_path: Path) -> None:
+    page = tmp_path / "saved.html"
+    address = '<meta property="og:url" content="https://note.example/yamada/n/n1a2b3c">'
+    page.write_text(pages.NOTE_PAGE.replace("<head>", "<head>" + address, 1), encoding="utf-8")
+    document = read_any(page)
+    assert document.url == "https://note.example/yamada/n/n1a2b3c"
+    assert document.author is None  # a page's intro names its site, not "〜の作品"

@@ -119,24 +119,22 @@ def read_page(
     document = document_from_blocks(
         title or None, blocks, name, readings=readings, stem=_stem(url or name)
     )
-    author = meta.get("author") or doc.get("author") or None
-    return Document(
-        document.title, document.sections, readings, author, site, url or meta.get("url")
-    )
+    # No author: the intro names a page by its site ("{site}の記事"), never "{author}の作品".
+    # A saved page's own address (og:url) is where it came from.
+    return Document(document.title, document.sections, readings, None, site, url or meta.get("url"))
 
 
 # ---------------------------------------------------------------- before extraction
 
 
 def _meta(tree: html.HtmlElement) -> dict[str, str]:
-    """og:title, og:site_name, author and og:url; the first <h1> and the <title>."""
+    """og:title, og:site_name and og:url; the first <h1> and the <title>."""
     found: dict[str, str] = {}
     wanted = {
         "og:title": "title",
         "twitter:title": "title",
         "og:site_name": "site",
         "application-name": "site",
-        "author": "author",
         "og:url": "url",
     }
     for element in tree.iter("meta"):
