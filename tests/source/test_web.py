@@ -233,10 +233,11 @@ def test_ruby_in_plain_text_and_markdown() -> None:
 
 def test_a_reading_given_once_is_said_everywhere_and_the_first_one_wins() -> None:
     document = parse_text(
-        "題\n\n桟橋《さんばし》を渡る。\n\n桟橋《さじき》は古い。灯台《Lighthouse》もある。\n",
+        "題\n\n桟橋《さんばし》を渡る。\n\n桟橋《さじき》は古い。灯台もある。本日《重要》。\n",
         markdown=False,
     )
-    assert document.readings == (("桟橋", "さんばし"),)  # a gloss in Latin letters is no reading
+    assert document.readings == (("桟橋", "さんばし"),)
+    assert "本日《重要》。" in _said(document)  # 《》 quoting, not ruby: kept as written
     script = build_script(document, load_config())
     speech = Speech(lexicon_for(None, script.readings))
     assert speech.spoken(["桟橋は古い。", "灯台もある。"]) == ["さんばしは古い。", "灯台もある。"]

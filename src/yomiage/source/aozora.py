@@ -55,7 +55,7 @@ def read_aozora(text: str, rules: LineRules, name: str) -> Document:
         (i for i in range(body_start, len(lines)) if _COLOPHON.match(lines[i])), len(lines)
     )
     body = "\n".join(lines[body_start:body_end])
-    body, ruby = take_ruby(body)
+    body, ruby = take_ruby(body, any_reading=True)  # in Aozora Bunko 《》 is only ruby
     blocks = _blocks(body.split("\n"), body_start, rules)
     title = header[0] if header else None
     author = _author(header)

@@ -22,16 +22,26 @@ RUBY = re.compile(
 _KANA_READING = re.compile(r"[\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc-\u30feー・ 　]+")
 
 
-def take_ruby(text: str) -> tuple[str, list[tuple[str, str]]]:
-    """`text` with each ruby replaced by its written base, and the (base, reading) pairs."""
+def take_ruby(text: str, *, any_reading: bool = False) -> tuple[str, list[tuple[str, str]]]:
+    """`text` with each ruby replaced by its written base, and the (base, reading) pairs.
+
+    Outside Aozora Bunko texts 《》 also quote (本日《重要》): only a kana reading
+    is taken for ruby there, unless `any_reading`."""
     found: list[tuple[str, str]] = []
 
     def base(match: re.Match[str]) -> str:
         written = match.group("marked") or match.group("kanji")
-        found.append((written, match.group("a") or match.group("b")))
+        reading = match.group("a") or match.group("b")
+        if not any_reading and not is_kana(reading):
+            return match.group()
+        found.append((written, reading))
         return written
 
     return RUBY.sub(base, text), found
+
+
+def is_kana(reading: str) -> bool:
+    return _KANA_READING.fullmatch(reading) is not None
 
 
 def spoken_readings(pairs: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
@@ -40,6 +50,6 @@ def spoken_readings(pairs: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], 
     readings: dict[str, str] = {}
     for written, reading in pairs:
         word, said = written.strip(), reading.replace(" ", "").replace("　", "")
-        if word and word != said and _KANA_READING.fullmatch(said) and word not in readings:
+        if word and word != said and is_kana(said) and word not in readings:
             readings[word] = said
     return tuple(readings.items())
