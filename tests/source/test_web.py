@@ -312,3 +312,27 @@ def test_a_saved_page_knows_its_address_from_og_url(tmp_path: Path) -> None:
     document = read_any(page)
     assert document.url == "https://note.example/yamada/n/n1a2b3c"
     assert document.author is None  # a page's intro names its site, not "〜の作品"
+
+
+def test_a_wordpress_post_is_not_taken_for_tags_by_its_classes(tmp_path: Path) -> None:
+    comments = "".join(
+        f'<li class="comment"><p>コメント{n}です。とても良い記事でした。次回も楽しみにしています。</p></li>'
+        for n in range(12)
+    )
+    page = tmp_path / "wp.html"
+    page.write_text(
+        '<html><head><meta property="og:title" content="庭の手入れ">'
+        '<meta property="og:site_name" content="緑の庭"></head><body>'
+        '<div class="post-7 post type-post category-garden tag-spring">'
+        "<p>春になったので、庭の手入れを始めました。まずは冬の間に伸びた枝を切りそろえます。"
+        "次に土を耕して、肥料を混ぜ込みました。</p><h2>植えた花</h2>"
+        "<p>今年はチューリップとパンジーを植えました。咲くのが今から楽しみです。</p>"
+        '<div class="entry-tags tags"><a>#春</a></div></div>'
+        f'<div id="comments" class="comments-area"><ol>{comments}</ol></div></body></html>',
+        encoding="utf-8",
+    )
+    document = read_any(page)
+    said = _said(document)
+    assert "春になったので、庭の手入れを始めました。" in said
+    assert [s.heading for s in document.sections] == [None, "植えた花"]
+    assert "コメント" not in said and "#春" not in said

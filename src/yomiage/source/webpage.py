@@ -60,6 +60,7 @@ CHROME_TEXTS = re.compile(r"\s*(スポンサーリンク|スポンサードリ�
 _WORD = re.compile(r"[A-Za-z][a-z]*|[A-Z]+(?![a-z])")
 # Title separators sites put between the article's title and their own name.
 _TITLE_SEPARATORS = re.compile(r"\s*(?:[|｜\-–—:：/／]|\s-\s)\s*")
+_TAXONOMY = re.compile(r"(?:^|\s)(?:tag|category|categories)-\S*")
 _HOST = re.compile(r"[A-Za-z0-9.\-:\[\]]+")
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _MATCH_CHARS = 20  # of the text after a heading, to find where trafilatura put it
@@ -221,6 +222,8 @@ def _is_chrome_box(element: etree._Element, total: int) -> bool:
 
 def _says_chrome(element: etree._Element) -> bool:
     names = f"{element.get('class') or ''} {element.get('id') or ''}"
+    # WordPress marks the post itself "category-news tag-python": those name its topics.
+    names = _TAXONOMY.sub(" ", names)
     words = {word.lower() for word in _WORD.findall(names)}
     return bool(words & CHROME_WORDS) or any(name in names for name in CHROME_NAMES)
 
