@@ -292,6 +292,7 @@ ROUTES = {
     "/missing": Route(404, "text/html", b"<h1>Not Found</h1>"),
     "/broken": Route(500, "text/html", b"<h1>oops</h1>"),
     "/photo.png": Route(200, "image/png", b"\x89PNG\r\n\x1a\n" + bytes(64)),
+    "/photo": Route(200, "text/plain", b"\x89PNG\r\n\x1a\n" + bytes(64)),  # mislabelled
     "/huge": Route(200, "text/html", b"<html><body><p>" + b"a" * BIG_BYTES + b"</p></body></html>"),
 }
 

@@ -132,6 +132,10 @@ def _errors(base: str) -> dict[str, tuple[str, str]]:
             base + "/photo.png",
             f"not a web page or text: {base}/photo.png (image/png)",
         ),
+        "binary as text": (
+            base + "/photo",
+            f"not a web page or text: {base}/photo (binary data as text/plain)",
+        ),
         "timeout": (base + "/slow", f"timed out after 0.5 s: {base}/slow"),
         "too big": (base + "/huge", f"larger than 0 MiB, not an article: {base}/huge"),
         "no article": (base + "/empty", f"{base}/empty: no article found in the page"),
@@ -140,7 +144,8 @@ def _errors(base: str) -> dict[str, tuple[str, str]]:
 
 
 @pytest.mark.parametrize(
-    "case", ["404", "500", "not a page", "timeout", "too big", "no article", "refused"]
+    "case",
+    ["404", "500", "not a page", "binary as text", "timeout", "too big", "no article", "refused"],
 )
 def test_a_bad_url_is_one_line_naming_it(
     base: str, case: str, monkeypatch: pytest.MonkeyPatch

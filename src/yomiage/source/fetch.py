@@ -66,6 +66,8 @@ def fetch(url: str) -> Fetched:
             if kind not in TEXT_TYPES:
                 raise SourceError(f"not a web page or text: {url} ({kind})")
             data = _read_limited(response, url, start)
+            if b"\x00" in data:  # an image or archive sent without its type
+                raise SourceError(f"not a web page or text: {url} (binary data as {kind})")
             final = response.geturl()
             headers: Message = response.headers
     except urllib.error.HTTPError as error:
