@@ -263,6 +263,7 @@ AOZORA_BYTES = AOZORA_TEXT.replace("\n", "\r\n").encode("cp932")
 
 BIG_BYTES = 300_000  # served by /huge; the tests lower fetch.MAX_BYTES below it
 SLOW_S = 2.0  # /slow answers after this; the tests lower the timeout below it
+TRICKLE_S = 0.05  # /trickle sends a byte this often
 
 
 @dataclass(frozen=True)
@@ -302,6 +303,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.agents.append(self.headers.get("User-Agent", ""))
+        if self.path == "/trickle":
+            self._trickle()
+            return
+        if self.path.startswith("/loop"):  # redirects without end
+            self.send_response(302)
+            self.send_header("Location", f"/loop{len(self.path)}")
+            self.end_headers()
+            return
         if self.path == "/slow":
             time.sleep(SLOW_S)
         route = ROUTES.get(self.path, Route(404, "text/plain", b"no such page"))
@@ -316,6 +325,19 @@ class _Handler(BaseHTTPRequestHandler):
         # the client may give up (the size limit), as a browser would
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self.wfile.write(route.body)
+
+    def _trickle(self) -> None:
+        """A page that comes a byte every TRICKLE_S: each read is answered, the whole never."""
+        body = NOTE_PAGE.encode("utf-8")
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            for byte in body:  # until the client gives up
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(TRICKLE_S)
 
     def log_message(self, format: str, *args: object) -> None:
         pass  # keep the test output clean

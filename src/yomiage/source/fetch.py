@@ -1,11 +1,13 @@
 """Fetching a web page: redirects followed, time and size limited, decoded to text.
 
-urllib from the standard library is enough for one GET: it follows redirects
-and takes a timeout for connecting and for each read; the deadline over the
-whole transfer and the size limit are kept here, reading in chunks. Every
-failure becomes one SourceError line naming the URL (and the HTTP status).
-The charset is the header's, else the page's <meta>, else detected
-(charset-normalizer); Shift_JIS is read as Windows' superset, CP932.
+http.client from the standard library, driven here rather than through urllib,
+so that every limit holds: a timeout to connect and for each read, a deadline
+over the whole fetch (each read waits at most until it; a server trickling a
+byte at a time is given up on too), a size limit (read in chunks, stopped
+past it) and at most MAX_REDIRECTS redirects. Every failure becomes one
+SourceError line naming the URL (and the HTTP status). The charset is the
+header's, else the page's <meta>, else detected (charset-normalizer);
+Shift_JIS is read as Windows' superset, CP932. Proxies are not used.
 """
 
 from __future__ import annotations
@@ -16,20 +18,25 @@ import re
 import socket
 import ssl
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
-from email.message import Message
+from urllib.parse import quote, urljoin, urlsplit
 
 from yomiage import __version__
 from yomiage.errors import SourceError
 
 USER_AGENT = f"yomiage/{__version__} (article to podcast; +https://github.com/yomiage)"
-HEADERS = {"User-Agent": USER_AGENT, "Accept": "*/*", "Accept-Language": "ja, en;q=0.5"}
+HEADERS = {
+    "User-Agent": USER_AGENT,
+    "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.5",
+    "Accept-Language": "ja, en;q=0.5",
+    "Accept-Encoding": "identity",  # the size limit counts what is read
+}
 CONNECT_TIMEOUT_S = 10.0  # to connect, and for each read to answer
-DEADLINE_S = 30.0  # for the whole fetch: a server trickling bytes is given up on too
+DEADLINE_S = 30.0  # for the whole fetch, redirects included
 MAX_BYTES = 5 * 1024 * 1024  # more than any article; a bigger body is refused, not cut
+MAX_REDIRECTS = 10
 CHUNK_BYTES = 64 * 1024
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # What can be an article; anything else (images, PDFs, archives) is refused.
 TEXT_TYPES = frozenset(
     {"text/html", "application/xhtml+xml", "application/xml", "text/plain", "text/markdown",
@@ -43,6 +50,8 @@ _META_CHARSET = re.compile(
 _SHIFT_JIS = frozenset(
     {"shift_jis", "shift-jis", "sjis", "x-sjis", "windows-31j", "ms932", "cp932"}
 )
+# A path or query as it may go on the request line: anything else percent-encoded.
+_URL_SAFE = "/%:@!$&'()*+,;=-._~?"
 
 
 @dataclass(frozen=True)
@@ -56,41 +65,109 @@ class Fetched:
         return self.content_type in HTML_TYPES
 
 
+class _Deadline:
+    """The time left of the fetch, for each wait on the network."""
+
+    def __init__(self) -> None:
+        self.end = time.monotonic() + DEADLINE_S
+
+    def wait(self) -> float:
+        """How long the next connect or read may wait; the deadline's end is its limit."""
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("deadline")
+        return min(CONNECT_TIMEOUT_S, left)
+
+    def passed(self) -> bool:
+        return time.monotonic() >= self.end
+
+
 def fetch(url: str) -> Fetched:
     """GET `url` within the limits above; SourceError says in one line why not."""
-    request = urllib.request.Request(url, headers=HEADERS)
-    start = time.monotonic()
+    deadline = _Deadline()
+    address = url
     try:
-        with urllib.request.urlopen(request, timeout=CONNECT_TIMEOUT_S) as response:
-            kind = response.headers.get_content_type()
-            if kind not in TEXT_TYPES:
-                raise SourceError(f"not a web page or text: {url} ({kind})")
-            data = _read_limited(response, url, start)
+        for _ in range(MAX_REDIRECTS + 1):
+            status, reason, headers, data = _get(address, url, deadline)
+            location = headers.get("Location")
+            if status in _REDIRECTS and location:
+                address = urljoin(address, location.strip())
+                continue
+            if status >= 400:
+                raise SourceError(f"HTTP {status} {reason or _phrase(status)}: {url}")
+            kind = headers.get_content_type()
             if b"\x00" in data:  # an image or archive sent without its type
                 raise SourceError(f"not a web page or text: {url} (binary data as {kind})")
-            final = response.geturl()
-            headers: Message = response.headers
-    except urllib.error.HTTPError as error:
-        reason = error.reason or _phrase(error.code)  # HTTP/2-style replies give none
-        raise SourceError(f"HTTP {error.code} {reason}: {url}") from None
-    except urllib.error.URLError as error:
-        raise SourceError(f"{_why(error.reason)}: {url}") from None
+            return Fetched(address, decode_page(data, headers.get_content_charset()), kind)
     except TimeoutError:
-        raise SourceError(f"timed out after {CONNECT_TIMEOUT_S:g} s: {url}") from None
-    except (OSError, ValueError) as error:  # a reset connection, a malformed URL
-        raise SourceError(f"cannot fetch {url}: {error}") from None
-    text = decode_page(data, headers.get_content_charset())
-    return Fetched(final, text, kind)
+        limit = DEADLINE_S if deadline.passed() else CONNECT_TIMEOUT_S
+        raise SourceError(f"timed out after {limit:g} s: {url}") from None
+    except OSError as error:
+        raise SourceError(f"{_why(error)}: {url}") from None
+    except http.client.HTTPException as error:  # not HTTP at all, a reply cut short
+        raise SourceError(f"not a valid HTTP reply ({type(error).__name__}): {url}") from None
+    raise SourceError(f"more than {MAX_REDIRECTS} redirects: {url}")
 
 
-def _read_limited(response: http.client.HTTPResponse, url: str, start: float) -> bytes:
+def _get(
+    address: str, url: str, deadline: _Deadline
+) -> tuple[int, str, http.client.HTTPMessage, bytes]:
+    """One request; the body only when it is text to read (not for redirects and errors)."""
+    parts = urlsplit(address)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SourceError(f"not an http or https address: {address}")
+    try:
+        port = parts.port
+    except ValueError:
+        raise SourceError(f"not a valid port in {address}") from None
+    connection: http.client.HTTPConnection
+    if parts.scheme == "https":
+        context = ssl.create_default_context()
+        connection = http.client.HTTPSConnection(
+            parts.hostname, port, timeout=deadline.wait(), context=context
+        )
+    else:
+        connection = http.client.HTTPConnection(parts.hostname, port, timeout=deadline.wait())
+    target = quote(parts.path or "/", safe=_URL_SAFE)
+    if parts.query:
+        target += "?" + quote(parts.query, safe=_URL_SAFE)
+    try:
+        connection.request("GET", target, headers=HEADERS)
+        # Kept: getresponse hands the socket to the response (connection.sock goes None)
+        sock = connection.sock
+        response = connection.getresponse()
+        headers = response.headers
+        if response.status in _REDIRECTS or response.status >= 400:
+            return response.status, response.reason, headers, b""
+        kind = headers.get_content_type()
+        if kind not in TEXT_TYPES:
+            raise SourceError(f"not a web page or text: {url} ({kind})")
+        return (
+            response.status,
+            response.reason,
+            headers,
+            _read_limited(sock, response, url, deadline),
+        )
+    finally:
+        connection.close()
+
+
+def _read_limited(
+    sock: socket.socket | None,
+    response: http.client.HTTPResponse,
+    url: str,
+    deadline: _Deadline,
+) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while True:
-        if time.monotonic() - start > DEADLINE_S:
-            raise SourceError(f"timed out after {DEADLINE_S:g} s: {url}")
-        chunk = response.read(CHUNK_BYTES)
+        wait = deadline.wait()  # raises once the deadline has passed
+        if sock is not None:
+            sock.settimeout(wait)  # and no read waits past it
+        chunk = response.read1(CHUNK_BYTES)  # what has come, not a full chunk's wait
         if not chunk:
+            if response.length:  # the connection closed before Content-Length bytes came
+                raise http.client.IncompleteRead(b"".join(chunks), response.length)
             return b"".join(chunks)
         size += len(chunk)
         if size > MAX_BYTES:
@@ -107,17 +184,15 @@ def _phrase(code: int) -> str:
         return "error"
 
 
-def _why(reason: object) -> str:
-    """urllib's reason for a failed connection, as a person would say it."""
-    if isinstance(reason, (TimeoutError, socket.timeout)):
-        return f"timed out after {CONNECT_TIMEOUT_S:g} s"
+def _why(reason: OSError) -> str:
+    """A failed connection, as a person would say it."""
     if isinstance(reason, ConnectionRefusedError):
         return "connection refused"
     if isinstance(reason, socket.gaierror):
         return "cannot find the host (DNS)"
     if isinstance(reason, ssl.SSLError):
         return f"TLS failed ({reason.reason or reason})"
-    return f"cannot fetch ({reason})"
+    return f"cannot fetch ({reason.strerror or reason})"
 
 
 def decode_page(data: bytes, header_charset: str | None) -> str:
