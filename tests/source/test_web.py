@@ -5,6 +5,7 @@ Pages come from a server on 127.0.0.1 (tests/pages.py); no test reaches the netw
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -352,3 +353,16 @@ def test_a_wordpress_post_is_not_taken_for_tags_by_its_classes(tmp_path: Path) -
     assert "春になったので、庭の手入れを始めました。" in said
     assert [s.heading for s in document.sections] == [None, "植えた花"]
     assert "コメント" not in said and "#春" not in said
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="makes its certificate with openssl")
+def test_https_checks_the_certificate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cert, key = pages.self_signed(tmp_path)
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    with pages.serve(tls=(cert, key)) as base:
+        url = base + "/zenn/articles/small-cli"
+        with pytest.raises(SourceError) as caught:
+            read_any(url)  # signed by no one the system trusts
+        assert str(caught.value) == f"TLS failed (CERTIFICATE_VERIFY_FAILED): {url}"
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # now trusted, as a company CA would be
+        assert read_any(url).title == pages.ZENN_TITLE
