@@ -255,7 +255,7 @@ def episode_folder(source: str | Path, config: Config, out_dir: Path) -> Path:
 
 def url_slug(url: str) -> str:
     """A folder for a web page: its host and the last part of its path
-    (zenn.dev-small-cli), stable however the page's title changes."""
+    (zenn-dev-small-cli), stable however the page's title changes."""
     parts = urlsplit(url)
     host = (parts.hostname or "page").removeprefix("www.")
     last = parts.path.rstrip("/").rsplit("/", 1)[-1]

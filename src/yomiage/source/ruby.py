@@ -15,9 +15,9 @@ from collections.abc import Iterable
 
 # Kanji (with 々 〆 〇 ヶ, which Aozora counts as kanji) before 《…》, or any base after ｜.
 _KANJI = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆〇〻ヶ]"
-RUBY = re.compile(
-    rf"[｜|](?P<marked>[^｜|《》\s][^｜|《》\n]*?)《(?P<a>[^《》\n]+)》|(?P<kanji>{_KANJI}+)《(?P<b>[^《》\n]+)》"
-)
+_MARKED = r"[｜|](?P<marked>[^｜|《》\s][^｜|《》\n]*?)《(?P<a>[^《》\n]+)》"  # ｜桟橋《さんばし》
+_KANJI_RUN = rf"(?P<kanji>{_KANJI}+)《(?P<b>[^《》\n]+)》"  # 灯台《とうだい》
+RUBY = re.compile(f"{_MARKED}|{_KANJI_RUN}")
 # A reading that can be spoken: kana only (ruby is also used for glosses, e.g. 《Love》).
 _KANA_READING = re.compile(r"[\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc-\u30feー・ 　]+")
 
