@@ -366,3 +366,12 @@ def test_https_checks_the_certificate(tmp_path: Path, monkeypatch: pytest.Monkey
         assert str(caught.value) == f"TLS failed (CERTIFICATE_VERIFY_FAILED): {url}"
         monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # now trusted, as a company CA would be
         assert read_any(url).title == pages.ZENN_TITLE
+
+
+def test_an_aozora_header_with_a_subtitle_and_a_translator(tmp_path: Path) -> None:
+    path = tmp_path / "honyaku.txt"
+    text = "海の物語\n――第一部――\n架空作家\n試験訳者訳\n\n　波が寄せる。\n\n底本：「本」\n入力：誰か\n校正：誰か\n"
+    path.write_bytes(text.replace("\n", "\r\n").encode("cp932"))
+    document = read_any(path)
+    assert (document.title, document.author) == ("海の物語 ――第一部――", "架空作家")
+    assert _said(document).endswith("波が寄せる。")

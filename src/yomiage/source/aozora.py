@@ -36,11 +36,12 @@ _INDENT = re.compile(r"^[\u3000 \t]+")
 
 
 def looks_like_aozora(text: str) -> bool:
-    """Aozora Bunko's markers: its symbols block, or a colophon with its annotations or ruby."""
+    """Aozora Bunko's markers: its symbols block, its colophon (底本, 入力 and 校正 lines), or
+    two of those with its annotations or ruby."""
     if SYMBOLS_HEADING in text:
         return True
-    has_colophon = sum(1 for credit in _CREDITS if credit in text) >= 2
-    return has_colophon and ("［＃" in text or "《" in text)
+    credits = sum(1 for credit in _CREDITS if re.search(f"^{credit}", text, re.MULTILINE))
+    return credits >= 3 or (credits >= 2 and ("［＃" in text or "《" in text))
 
 
 def read_aozora(text: str, rules: LineRules, name: str) -> Document:
@@ -57,8 +58,7 @@ def read_aozora(text: str, rules: LineRules, name: str) -> Document:
     body = "\n".join(lines[body_start:body_end])
     body, ruby = take_ruby(body, any_reading=True)  # in Aozora Bunko 《》 is only ruby
     blocks = _blocks(body.split("\n"), body_start, rules)
-    title = header[0] if header else None
-    author = _author(header)
+    title, author = _title_and_author(header)
     document = document_from_blocks(title, blocks, name, readings=spoken_readings(ruby))
     return Document(document.title, document.sections, document.readings, author)
 
@@ -71,13 +71,13 @@ def _body_start(lines: list[str], header_end: int) -> int:
     return header_end
 
 
-def _author(header: list[str]) -> str | None:
-    """The header's last line (or the one before a translator's 〜訳 line)."""
+def _title_and_author(header: list[str]) -> tuple[str | None, str | None]:
+    """The author is the header's last line (or the one before a translator's 〜訳);
+    the lines above it are the title and its subtitle."""
     if len(header) < 2:
-        return None
-    if len(header) > 2 and header[-1].endswith("訳"):
-        return header[-2]
-    return header[-1]
+        return (header[0] if header else None), None
+    by = -2 if len(header) > 2 and header[-1].endswith("訳") else -1
+    return " ".join(header[:by]), header[by]
 
 
 def _blocks(lines: list[str], offset: int, rules: LineRules) -> list[Block]:
