@@ -132,6 +132,7 @@ def build(
             err.print(f"[red]error[/]: {escape(str(exc))}", highlight=False, soft_wrap=True)
             failed.append((target, str(exc)))
     for target, reason in failed:
+        reason = reason.removeprefix(f"{target}: ")  # most reasons start by naming it
         err.print(f"failed: {escape(target)}: {escape(reason)}", highlight=False, soft_wrap=True)
     if failed:
         raise typer.Exit(1)

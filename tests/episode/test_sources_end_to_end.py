@@ -52,13 +52,17 @@ def test_several_urls_build_an_episode_each_and_a_bad_one_is_named_at_the_end(
         base + "/missing",
     )
     out = tmp_path / "out"
-    code, stdout, stderr = _build(note, missing, hatena, "--out", str(out))
+    empty = base + "/empty"
+    code, stdout, stderr = _build(note, missing, hatena, empty, "--out", str(out))
     assert code == 1
     assert stdout == [
         str(out / "127-0-0-1-n1a2b3c" / "episode.mp3"),
         str(out / "127-0-0-1-toudai" / "episode.mp3"),
     ]
-    assert stderr[-1] == f"failed: {missing}: HTTP 404 Not Found: {missing}"
+    assert stderr[-2:] == [
+        f"failed: {missing}: HTTP 404 Not Found: {missing}",
+        f"failed: {empty}: no article found in the page",
+    ]
     assert f"error: HTTP 404 Not Found: {missing}" in stderr
     assert "Traceback" not in "\n".join(stderr)
 
