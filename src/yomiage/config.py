@@ -179,6 +179,8 @@ TEMPLATE_FIELDS = {
     "intro": _EPISODE_FIELDS,
     "outro": _EPISODE_FIELDS,
     "source_phrase": _EPISODE_FIELDS - {"source"},
+    "site_phrase": frozenset({"site"}),  # a web page's site, by its own name
+    "author_phrase": frozenset({"author"}),  # a work whose author the source names
     "chapter_lead": frozenset({"show", "host", "title"}),  # title: the chapter's
 }
 ROLE_NAMES = ("lead", "overview", "topic", "impressions", "closing")
@@ -190,6 +192,8 @@ class ScriptSettings:
     intro: str
     outro: str
     source_phrase: str
+    site_phrase: str
+    author_phrase: str
     chapter_lead: str
     titles: Mapping[str, str]
     max_chapter_chars: int
@@ -495,6 +499,8 @@ def _build(data: dict[str, Any], base_dir: Callable[[str], Path]) -> Config:
             intro=data["script"]["intro"],
             outro=data["script"]["outro"],
             source_phrase=data["script"]["source_phrase"],
+            site_phrase=data["script"]["site_phrase"],
+            author_phrase=data["script"]["author_phrase"],
             chapter_lead=data["script"]["chapter_lead"],
             titles=dict(data["script"]["titles"]),
             max_chapter_chars=data["script"]["max_chapter_chars"],

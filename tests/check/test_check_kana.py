@@ -60,3 +60,18 @@ def test_cer_is_edits_over_the_expected_length() -> None:
     assert cer("アイウエ", "アイウエ") == 0.0
     assert cer("", "") == 0.0
     assert cer("", "ア") == 1.0
+
+
+def test_the_documents_readings_in_script_yaml_make_both_sides_the_same(tmp_path: Path) -> None:
+    # Ruby 強敵《とも》: the engine was given とも; a recogniser writes the word as written.
+    from yomiage.script.build import Chapter, Script
+    from yomiage.script.scriptfile import script_to_yaml
+
+    chapter = Chapter("ch01", "話", "topic", ("強敵と歩いた。",))
+    script = Script("話", "", (chapter,), readings=(("強敵", "とも"),))
+    spoken, heard = "ともと歩いた。", "強敵と歩いた"
+    plain = kana_for([spoken, heard], episode_speech(tmp_path))
+    assert comparable(plain[0]) != comparable(plain[1])  # Open JTalk says キョーテキ
+    (tmp_path / "script.yaml").write_text(script_to_yaml(script), encoding="utf-8")
+    expected, got = kana_for([spoken, heard], episode_speech(tmp_path))
+    assert comparable(expected) == comparable(got)

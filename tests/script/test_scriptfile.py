@@ -187,13 +187,13 @@ def test_tricky_text_round_trips(text: str) -> None:
         pytest.param(
             HEADER + _yaml("- 話題", "- まとめ"),
             5,
-            "the script must be a mapping of title, description, chapters",
+            "the script must be a mapping of title, description, readings, chapters",
             id="top-level-list",
         ),
         pytest.param(
             _yaml("ただの文章"),
             1,
-            "the script must be a mapping of title, description, chapters",
+            "the script must be a mapping of title, description, readings, chapters",
             id="top-level-text",
         ),
         pytest.param(
@@ -229,7 +229,7 @@ def test_tricky_text_round_trips(text: str) -> None:
         pytest.param(
             _yaml("title: 題名", "author: 山田", "chapters:", *_chapter()),
             2,
-            "the script: unknown key 'author' (known: title, description, chapters)",
+            "the script: unknown key 'author' (known: title, description, readings, chapters)",
             id="unknown-top-level-key",
         ),
         pytest.param(

@@ -80,7 +80,19 @@ def episode_speech(folder: Path) -> Speech:
     text holds the same words, so both sides become the same kana.
     """
     latin = LatinReadings(folder / SEGMENTS_DIR / LATIN_WORDS_FILE, save=False)
-    return Speech(lexicon_for(folder), latin)
+    return Speech(lexicon_for(folder, _script_readings(folder)), latin)
+
+
+def _script_readings(folder: Path) -> tuple[tuple[str, str], ...]:
+    """The document's readings the episode was built with (script.yaml's `readings:`)."""
+    from yomiage.episode.jobs import SCRIPT_FILE
+    from yomiage.errors import ScriptError
+    from yomiage.script.scriptfile import read_script
+
+    try:
+        return read_script(folder / SCRIPT_FILE).readings
+    except ScriptError:  # no script: the check says so itself, where it reads the episode
+        return ()
 
 
 def kana_for(texts: Sequence[str], speech: Speech) -> list[str]:

@@ -111,7 +111,7 @@ class BuildResult:
 
 
 def build_episode(
-    source: Path,
+    source: str | Path,
     config: Config,
     out_dir: Path,
     *,
@@ -149,7 +149,7 @@ def _run_locked(job: Job, engine: Engine, progress: Progress) -> BuildResult:
     folder = job.folder
     with _timed(seconds, "readings"):  # the first build looks up English words
         progress.stage("preparing readings")
-        speech = speech_for(folder, engine)
+        speech = speech_for(folder, engine, job.script)
         utterances = script_utterances(job.script, speech, host_lines(job.script, job.config))
     keys = segment_keys(utterances, engine)
     inputs_hash = hash_inputs(job, utterances, keys, engine)

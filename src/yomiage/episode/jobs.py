@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from yomiage.config import AUTO_ENGINE, Config, load_config
 from yomiage.episode.manifest import MANIFEST_FILE, Manifest, file_sha256, read_manifest
@@ -22,7 +23,7 @@ from yomiage.errors import ConfigError, ScriptError, SourceError, YomiageError
 from yomiage.files.atomic import read_text_or_none
 from yomiage.script.build import Chapter, Script, build_script
 from yomiage.script.scriptfile import read_script, script_to_yaml
-from yomiage.source.read import read_source
+from yomiage.source.read import is_url, read_any
 
 EPISODE_FILE = "episode.mp3"
 SCRIPT_FILE = "script.yaml"
@@ -38,7 +39,7 @@ class Job:
     folder: Path
     script: Script
     config: Config  # with the episode's date settled
-    source: Path | None  # the article, when building from one
+    source: str | None  # the article (resolved path, or URL), when building from one
     script_text: str | None  # script.yaml to write; None when the build reads the folder's
     previous: Manifest | None  # the last build of this same episode, if any
     regen: frozenset[str] = frozenset()  # chapter ids to synthesize even when cached
@@ -53,25 +54,42 @@ class Job:
         return bool(self.regen or self.regen_keys)
 
 
-def prepare_from_source(source: Path, config: Config, out_dir: Path, force: bool = False) -> Job:
-    """A job for the article at `source`; its script replaces the folder's script.yaml.
+def prepare_from_source(
+    source: str | Path, config: Config, out_dir: Path, force: bool = False
+) -> Job:
+    """A job for the article at `source` (a file, or an http(s) URL); its script replaces
+    the folder's script.yaml. A web page's address becomes the episode's source_url.
 
     Refuses, unless `force`, to replace hand edits to the folder's script.yaml
     or settings.yaml, or an episode made from another article.
     """
-    document = read_source(source, config.source.chrome_patterns)
+    document = read_any(source, config.source.chrome_patterns)
+    if document.url and config.episode.source_url is None:
+        episode = dataclasses.replace(config.episode, source_url=document.url)
+        config = dataclasses.replace(config, episode=episode)
     script = build_script(document, config)
     folder = episode_folder(source, config, out_dir)
     seen = file_sha256(folder / MANIFEST_FILE)
     previous = read_manifest(folder)
-    if previous is not None and previous.source != str(source.resolve()):
+    identity = source_identity(source)
+    if previous is not None and previous.source != identity:
         previous = None  # another article's episode: inherit nothing from it
     config = _with_date(config, previous)
     config = _keep_engine(config, previous)
     script_text = script_to_yaml(script)
     if not force:
-        _refuse_to_lose_work(folder, previous, source, script_text, config)
-    return Job(folder, script, config, source, script_text, previous, manifest_sha256=seen)
+        _refuse_to_lose_work(folder, previous, source_name(source), script_text, config)
+    return Job(folder, script, config, identity, script_text, previous, manifest_sha256=seen)
+
+
+def source_identity(source: str | Path) -> str:
+    """How the manifest names the source: a URL as given, a file by its full path."""
+    return str(source) if is_url(source) else str(Path(source).resolve())
+
+
+def source_name(source: str | Path) -> str:
+    """The source as messages name it: a URL whole, a file by its name."""
+    return str(source) if is_url(source) else Path(source).name
 
 
 def prepare_from_folder(
@@ -89,7 +107,7 @@ def prepare_from_folder(
     previous = read_manifest(folder)
     listed = _listed_chapter_ids(folder, script)
     chosen = frozenset(find_chapter(script, listed, reference, folder).id for reference in regen)
-    source = Path(previous.source) if previous and previous.source else None
+    source = previous.source if previous and previous.source else None
     config = _with_date(config, previous)
     return Job(
         folder,
@@ -158,7 +176,7 @@ def _listed_chapter_ids(folder: Path, script: Script) -> list[str]:
 
 
 def _refuse_to_lose_work(
-    folder: Path, previous: Manifest | None, source: Path, script_text: str, config: Config
+    folder: Path, previous: Manifest | None, name: str, script_text: str, config: Config
 ) -> None:
     script_path = folder / SCRIPT_FILE
     current = read_text_or_none(script_path)
@@ -168,15 +186,15 @@ def _refuse_to_lose_work(
         made_from = read_manifest(folder)
         what = f"the episode of {made_from.source}" if made_from else "an episode"
         raise ScriptError(
-            f"{folder} holds {what}, not one made from {source}: set episode.slug to "
+            f"{folder} holds {what}, not one made from {name}: set episode.slug to "
             f"build into another folder, or add --force to replace it"
         )
     script_edited = previous.script_edited or file_sha256(script_path) != previous.script_sha256
     if current != script_text and script_edited:
         raise ScriptError(
-            f"{script_path} has edits that building from {source.name} would replace: "
+            f"{script_path} has edits that building from {name} would replace: "
             f"rebuild from them with `yomiage build {folder}`, or add --force to "
-            f"start again from {source.name}"
+            f"start again from {name}"
         )
     settings_path = folder / SETTINGS_FILE
     settings_edited = (
@@ -184,7 +202,7 @@ def _refuse_to_lose_work(
     )
     if not _settings_match(folder, config) and settings_edited:
         raise ScriptError(
-            f"{settings_path} has edits that building from {source.name} would replace: "
+            f"{settings_path} has edits that building from {name} would replace: "
             f"pass it with --config {settings_path}, or add --force to replace it"
         )
 
@@ -227,8 +245,22 @@ def _with_date(config: Config, previous: Manifest | None) -> Config:
     return dataclasses.replace(config, episode=dataclasses.replace(config.episode, date=date))
 
 
-def episode_folder(source: Path, config: Config, out_dir: Path) -> Path:
-    return out_dir / (config.episode.slug or slugify(source.stem))
+def episode_folder(source: str | Path, config: Config, out_dir: Path) -> Path:
+    if config.episode.slug:
+        return out_dir / config.episode.slug
+    if is_url(source):
+        return out_dir / url_slug(str(source))
+    return out_dir / slugify(Path(source).stem)
+
+
+def url_slug(url: str) -> str:
+    """A folder for a web page: its host and the last part of its path
+    (zenn-dev-small-cli), stable however the page's title changes."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "page").removeprefix("www.")
+    last = parts.path.rstrip("/").rsplit("/", 1)[-1]
+    last = re.sub(r"\.(?:html?|php|aspx?)$", "", last, flags=re.IGNORECASE)
+    return slugify(f"{host}-{last}" if last else host)
 
 
 def slugify(name: str) -> str:

@@ -59,7 +59,7 @@ class BuildPlan:
 
 def plan_job(job: Job, engine: Engine) -> BuildPlan:
     """What run_job would do, without doing it: reads the manifest, the MP3 and the cache."""
-    speech = speech_for(job.folder, engine, save=False)
+    speech = speech_for(job.folder, engine, job.script, save=False)
     utterances = script_utterances(job.script, speech, host_lines(job.script, job.config))
     keys = segment_keys(utterances, engine)
     up_to_date = is_up_to_date(job, hash_inputs(job, utterances, keys, engine))
@@ -182,12 +182,12 @@ def _refuse_silent_chapters(script: Script, utterances: Sequence[Utterance]) -> 
             )
 
 
-def speech_for(folder: Path, engine: Engine, save: bool = True) -> Speech:
-    """The readings for an episode in `folder`, for `engine`."""
+def speech_for(folder: Path, engine: Engine, script: Script, save: bool = True) -> Speech:
+    """The readings for the episode of `script` in `folder`, for `engine`."""
     latin = None
     if engine.spells_latin:
         latin = LatinReadings(folder / SEGMENTS_DIR / LATIN_WORDS_FILE, save=save)
-    return Speech(lexicon_for(folder), latin)
+    return Speech(lexicon_for(folder, script.readings), latin)
 
 
 def episode_tags(

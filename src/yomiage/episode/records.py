@@ -116,7 +116,7 @@ def episode_manifest(
         engine=engine.name,
         engine_identity=engine.identity(),
         date=date.isoformat(),
-        source=str(job.source.resolve()) if job.source else None,
+        source=job.source,
         # write_records fills in the hashes and flags of the files it writes.
         script_sha256="",
         script_edited=False,

@@ -67,6 +67,7 @@ class FeedEpisode:
     built: datetime.datetime  # when its MP3 was written (never later than when it was read)
     sidecars: tuple[str, ...]  # names from SIDECARS present in the folder
     has_cover: bool
+    source_url: str | None = None  # the article's page (episode.source_url): the item's <link>
 
 
 @dataclass(frozen=True)
@@ -225,7 +226,16 @@ def read_episode(folder: Path) -> FeedEpisode:
         built=_recorded_time(stat.st_mtime),
         sidecars=tuple(name for name, _, _ in SIDECARS if (folder / name).is_file()),
         has_cover=(folder / COVER_FILE).is_file(),
+        source_url=_source_url(folder),
     )
+
+
+def _source_url(folder: Path) -> str | None:
+    """The page the episode was made from, as its settings.yaml records it."""
+    try:
+        return folder_config(folder).episode.source_url
+    except YomiageError:  # settings the feed cannot read: the item goes without a link
+        return None
 
 
 def _recorded_time(mtime: float) -> datetime.datetime:
@@ -305,6 +315,8 @@ def _channel(
 def _item(item: ET.Element, episode: FeedEpisode, base: str) -> None:
     slug = episode.slug
     _add(item, "title", episode.title)
+    if episode.source_url:
+        _add(item, "link", episode.source_url)
     if episode.description:
         _add(item, "description", episode.description)
     mp3 = file_url(base, slug, EPISODE_FILE)

@@ -29,9 +29,13 @@ class Chapter:
 
 @dataclass(frozen=True)
 class Script:
+    """`readings` are the document's own (ruby): (written word, reading), spoken
+    wherever the word is, below the user's and the episode's lexicons."""
+
     title: str
     description: str
     chapters: tuple[Chapter, ...]
+    readings: tuple[tuple[str, str], ...] = ()
 
 
 def build_script(document: Document, config: Config) -> Script:
@@ -49,9 +53,7 @@ def build_script(document: Document, config: Config) -> Script:
         "chapter_list": _chapter_list([chapter_title for chapter_title, _, _ in body]),
         "chapter_count": str(len(body)),
     }
-    fields["source"] = config.episode.source or _fill(
-        "source_phrase", settings.source_phrase, **fields
-    )
+    fields["source"] = config.episode.source or _source_phrase(document, settings, fields)
     parts = [
         (settings.titles[INTRO], INTRO, _template_paragraphs("intro", settings.intro, fields)),
         *body,
@@ -64,7 +66,18 @@ def build_script(document: Document, config: Config) -> Script:
         for number, (chapter_title, role, paragraphs) in enumerate(spoken, start=1)
     )
     description = config.episode.description or _describe(document)
-    return Script(title=title, description=description, chapters=chapters)
+    return Script(
+        title=title, description=description, chapters=chapters, readings=document.readings
+    )
+
+
+def _source_phrase(document: Document, settings: ScriptSettings, fields: dict[str, str]) -> str:
+    """Where the text comes from: the page's site, else the work's author, else the phrase."""
+    if document.site:
+        return _fill("site_phrase", settings.site_phrase, site=document.site)
+    if document.author:
+        return _fill("author_phrase", settings.author_phrase, author=document.author)
+    return _fill("source_phrase", settings.source_phrase, **fields)
 
 
 def chapter_id(number: int) -> str:

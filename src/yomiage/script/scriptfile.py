@@ -24,17 +24,19 @@ HEADER = (
     "# changed are spoken again. Each paragraph is one item; sentences are cut\n"
     "# at 。！？ and line breaks. Chapter ids name the chapters in the MP3.\n"
 )
-TOP_KEYS = ("title", "description", "chapters")
+TOP_KEYS = ("title", "description", "readings", "chapters")
 CHAPTER_KEYS = ("id", "title", "role", "paragraphs")
 # A chapter id is written into the MP3 (CHAP element id): short printable ASCII.
 _CHAPTER_ID = re.compile(r"[A-Za-z0-9_\-]{1,32}")
 RESERVED_IDS = frozenset({"toc"})  # the table of contents' own id
+_LATIN = re.compile(r"[A-Za-z]")
 
 
 def script_to_yaml(script: Script) -> str:
-    data = {
-        "title": script.title,
-        "description": script.description,
+    data: dict[str, object] = {"title": script.title, "description": script.description}
+    if script.readings:
+        data["readings"] = dict(script.readings)
+    data |= {
         "chapters": [
             {"id": c.id, "title": c.title, "role": c.role, "paragraphs": list(c.paragraphs)}
             for c in script.chapters
@@ -86,7 +88,26 @@ def parse_script(text: str, name: str) -> Script:
     _give_ids(chapters, chapter_nodes.value, name)
     title = _text(top.get("title"), name, "the episode's 'title'", root)
     description = _optional_text(top.get("description"), name, "'description'")
-    return Script(title=title, description=description, chapters=tuple(chapters))
+    readings = _readings(top.get("readings"), name)
+    return Script(title=title, description=description, chapters=tuple(chapters), readings=readings)
+
+
+def _readings(node: yaml.Node | None, name: str) -> tuple[tuple[str, str], ...]:
+    """`readings:`, a mapping of word: reading (kana); absent or empty is none."""
+    if node is None or (isinstance(node, yaml.ScalarNode) and not str(node.value).strip()):
+        return ()
+    if not isinstance(node, yaml.MappingNode):
+        raise ScriptError(f"{_at(name, node)}: 'readings' must be a mapping of word: reading")
+    readings: dict[str, str] = {}
+    for key_node, value_node in node.value:
+        word = _text(key_node, name, "a word in 'readings'")
+        if word in readings:
+            raise ScriptError(f"{_at(name, key_node)}: 'readings': {word!r} is given twice")
+        reading = _text(value_node, name, f"the reading of {word!r} in 'readings'", key_node)
+        if _LATIN.search(reading):
+            raise ScriptError(f"{_at(name, value_node)}: the reading of {word!r} must be kana")
+        readings[word] = reading
+    return tuple(readings.items())
 
 
 def _chapter(node: yaml.Node, number: int, name: str) -> Chapter:

@@ -33,5 +33,13 @@ class Section:
 
 @dataclass(frozen=True)
 class Document:
+    """`readings` are (written word, its reading) pairs the document gives itself (ruby):
+    each applies wherever the word appears. `url` and `site` are set for a web page,
+    `author` where the source names one (an Aozora Bunko header)."""
+
     title: str
     sections: tuple[Section, ...]
+    readings: tuple[tuple[str, str], ...] = ()
+    author: str | None = None
+    site: str | None = None
+    url: str | None = None

@@ -14,11 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import regex
 
 from yomiage.errors import SourceError
 from yomiage.files import userfile
+from yomiage.source.aozora import looks_like_aozora, read_aozora
 from yomiage.source.document import Document, Role, Section
 from yomiage.source.markdown import markdown_blocks
 from yomiage.source.plaintext import (
@@ -32,9 +34,12 @@ from yomiage.source.plaintext import (
     plain_blocks,
     reads_as_prose,
 )
+from yomiage.source.ruby import spoken_readings, take_ruby
 from yomiage.speech.split import speakable_share
 
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
+HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
+URL_SCHEMES = ("http://", "https://")
 BINARY_CONTROL_SHARE = 0.05  # more control bytes than this in the file: not text
 # Tab, newlines, form feed and ESC occur in real text files; other C0 controls and DEL do not.
 _CONTROL_BYTES = bytes(b for b in range(0x20) if b not in b"\t\n\r\f\x1b") + b"\x7f"
@@ -66,8 +71,40 @@ class _Roles:
 # ---------------------------------------------------------------- public API
 
 
+def read_any(source: str | Path, extra_chrome_patterns: Sequence[str] = ()) -> Document:
+    """A URL (http, https), a saved page (.html, .htm), an Aozora Bunko text, or an article."""
+    if is_url(source):
+        return read_url(str(source), extra_chrome_patterns)
+    return read_source(Path(source), extra_chrome_patterns)
+
+
+def is_url(source: str | Path) -> bool:
+    return isinstance(source, str) and source.lower().startswith(URL_SCHEMES)
+
+
+def read_url(url: str, extra_chrome_patterns: Sequence[str] = ()) -> Document:
+    from yomiage.source.fetch import fetch
+
+    page = fetch(url)
+    if page.is_html:
+        from yomiage.source.webpage import read_page  # lxml and trafilatura: only for pages
+
+        return read_page(
+            page.text, url, url=page.url, extra_chrome_patterns=tuple(extra_chrome_patterns)
+        )
+    # Markdown by its type, or by its name (raw files are served as text/plain)
+    suffix = Path(urlsplit(page.url).path).suffix.lower()
+    markdown = "markdown" in page.content_type or suffix in MARKDOWN_SUFFIXES
+    text = _normalise_newlines(page.text)
+    document = _parse_any_text(text, markdown, extra_chrome_patterns, url)
+    return Document(
+        document.title, document.sections, document.readings, document.author, None, page.url
+    )
+
+
 def read_source(path: Path, extra_chrome_patterns: Sequence[str] = ()) -> Document:
-    """Read a .txt or .md/.markdown article; any other suffix is read as plain text."""
+    """Read a .txt or .md/.markdown article, a saved web page (.html, .htm) or an Aozora
+    Bunko text; any other suffix is read as plain text."""
     try:
         data = userfile.read_bytes(path)  # a FIFO would block, a device never end
     except FileNotFoundError as error:
@@ -76,11 +113,27 @@ def read_source(path: Path, extra_chrome_patterns: Sequence[str] = ()) -> Docume
         raise SourceError(f"{path}: is {error}") from None
     except OSError as error:
         raise SourceError(f"{path}: cannot read ({error.strerror})") from error
+    suffix = path.suffix.lower()
+    if suffix in HTML_SUFFIXES:
+        from yomiage.source.fetch import decode_page
+        from yomiage.source.webpage import read_page
+
+        if _looks_binary(data):
+            raise SourceError(f"{path}: looks like a binary file, not a web page")
+        return read_page(
+            decode_page(data, None), str(path), extra_chrome_patterns=tuple(extra_chrome_patterns)
+        )
+    text = decode_source(data, str(path))
+    return _parse_any_text(text, suffix in MARKDOWN_SUFFIXES, extra_chrome_patterns, str(path))
+
+
+def _parse_any_text(
+    text: str, markdown: bool, extra_chrome_patterns: Sequence[str], name: str
+) -> Document:
+    if not markdown and looks_like_aozora(text):
+        return read_aozora(text, line_rules(extra_chrome_patterns, name), name)
     return parse_text(
-        decode_source(data, str(path)),
-        markdown=path.suffix.lower() in MARKDOWN_SUFFIXES,
-        extra_chrome_patterns=extra_chrome_patterns,
-        name=str(path),
+        text, markdown=markdown, extra_chrome_patterns=extra_chrome_patterns, name=name
     )
 
 
@@ -88,21 +141,36 @@ def parse_text(
     text: str, *, markdown: bool, extra_chrome_patterns: Sequence[str] = (), name: str = "<text>"
 ) -> Document:
     """Parse an article. A chrome pattern drops every line it matches in full (case ignored).
-    Without a title of its own the article is named after `name`'s file stem."""
+    Without a title of its own the article is named after `name`'s file stem. Ruby
+    (｜桟橋《さんばし》, 灯台《とうだい》) leaves the written word and records the reading."""
     rules = line_rules(extra_chrome_patterns, name)
-    text = _normalise_newlines(text).removeprefix("\ufeff")
+    text, ruby = take_ruby(_normalise_newlines(text).removeprefix("\ufeff"))
     if markdown:
         front_title, blocks = markdown_blocks(text, rules, name)
     else:
         front_title, blocks = None, plain_blocks(text, rules)
+    return document_from_blocks(front_title, blocks, name, readings=spoken_readings(ruby))
+
+
+def document_from_blocks(
+    front_title: str | None,
+    blocks: list[Block],
+    name: str,
+    *,
+    readings: tuple[tuple[str, str], ...] = (),
+    stem: str | None = None,
+) -> Document:
+    """The path every format shares once it is blocks: title, related links, sections, roles.
+    `front_title` is the title the source gives apart from its body (front matter, a
+    page's metadata, a header); `stem` names a document that has none."""
     if not blocks and front_title is None:
         raise SourceError(f"{name}: the document is empty (no text to read aloud)")
-    title, blocks = _take_title(front_title, blocks, Path(name).stem)
+    title, blocks = _take_title(front_title, blocks, stem or Path(name).stem)
     sections = _sections(_drop_related(blocks))
     if not sections:
         raise SourceError(f"{name}: only a title, no text to read aloud")
     _refuse_unpronounceable(sections, name)
-    return Document(title=title, sections=sections)
+    return Document(title=title, sections=sections, readings=readings)
 
 
 def _refuse_unpronounceable(sections: Sequence[Section], name: str) -> None:

@@ -89,10 +89,12 @@ class Lexicon:
         return cls(_parse(text, name))
 
     @classmethod
-    def load(cls, *paths: Path) -> Lexicon:
-        """The shipped lexicon, then each of `paths` that exists, in order."""
+    def load(cls, *paths: Path, document: Iterable[tuple[str, str]] = ()) -> Lexicon:
+        """The shipped lexicon, then the document's readings, then each of `paths` that
+        exists, in order."""
         shipped = resources.files("yomiage") / "data" / READINGS_FILE
         entries = list(_parse(shipped.read_text("utf-8"), DEFAULT_NAME))
+        entries.extend(document_entries(document))
         for path in paths:
             if path.exists():  # a FIFO or folder in its place is an error, not "no readings"
                 entries.extend(_parse(_read(path), str(path)))
@@ -110,12 +112,25 @@ def user_lexicon_path() -> Path:
     return Path(config_home) / "yomiage" / READINGS_FILE
 
 
-def lexicon_for(folder: Path | None) -> Lexicon:
-    """Shipped, then the user's, then the episode folder's readings."""
+def lexicon_for(folder: Path | None, document: Iterable[tuple[str, str]] = ()) -> Lexicon:
+    """Shipped, then the document's own (its ruby), then the user's, then the episode
+    folder's readings: a person's lexicon corrects a document's reading, not the reverse."""
     paths = [user_lexicon_path()]
     if folder is not None:
         paths.append(folder / READINGS_FILE)
-    return Lexicon.load(*paths)
+    return Lexicon.load(*paths, document=document)
+
+
+DOCUMENT = "document"  # the origin of a reading the document gives (ruby)
+
+
+def document_entries(readings: Iterable[tuple[str, str]]) -> Iterator[Entry]:
+    """The document's (written word, reading) pairs as entries: exact, inside words too."""
+    for written, reading in readings:
+        surface = unicodedata.normalize("NFKC", written).strip()
+        said = unicodedata.normalize("NFKC", reading).strip()
+        if surface and said and not _LATIN.search(said):
+            yield Entry(surface, said, exact_case=True, whole_word=False, origin=DOCUMENT)
 
 
 def _compile(entries: list[Entry]) -> re.Pattern[str] | None:

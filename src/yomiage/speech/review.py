@@ -39,9 +39,15 @@ from yomiage.files.atomic import (
 )
 from yomiage.script.build import Script, build_script
 from yomiage.script.scriptfile import read_script
-from yomiage.source.read import read_source
+from yomiage.source.read import is_url, read_any
 from yomiage.speech.latin import GUESSED, LATIN_WORD, LatinReadings, WordReading, kana_of
-from yomiage.speech.lexicon import READINGS_FILE, Lexicon, lexicon_for, user_lexicon_path
+from yomiage.speech.lexicon import (
+    DOCUMENT,
+    READINGS_FILE,
+    Lexicon,
+    lexicon_for,
+    user_lexicon_path,
+)
 from yomiage.speech.normalize import before_readings, normalize
 from yomiage.speech.spoken import Speech
 
@@ -67,29 +73,33 @@ class Term:
         return self.how == GUESSED
 
 
-def review_target(target: Path, config: Config, out_dir: Path) -> list[Term]:
+def review_target(target: Path | str, config: Config, out_dir: Path) -> list[Term]:
     """The terms of an article, or of an episode folder's script, with the readings that apply.
 
     The lexicons are the shipped one, the user's, and the episode folder's
     (where the article's episode goes, or the folder given).
     """
     folder = episode_dir_for(target, config, out_dir)
-    if episode_folder_of(target) is not None:
+    if _folder_of(target) is not None:
         check_episode_folder(folder)
         script = read_script(folder / SCRIPT_FILE)
     else:
-        script = build_script(read_source(target, config.source.chrome_patterns), config)
+        script = build_script(read_any(target, config.source.chrome_patterns), config)
     # The episode's answers about English words, when it has been built: kept up to date.
     words = LatinReadings(folder / SEGMENTS_DIR / LATIN_WORDS_FILE, save=folder.is_dir())
-    return review(script, Speech(lexicon_for(folder), words))
+    return review(script, Speech(lexicon_for(folder, script.readings), words))
 
 
-def episode_dir_for(target: Path, config: Config, out_dir: Path) -> Path:
-    """The episode folder `target` is, or that the article's episode goes to."""
-    return episode_folder_of(target) or episode_folder(target, config, out_dir)
+def episode_dir_for(target: Path | str, config: Config, out_dir: Path) -> Path:
+    """The episode folder `target` is, or that the article's (or page's) episode goes to."""
+    return _folder_of(target) or episode_folder(target, config, out_dir)
 
 
-def lexicons_read(target: Path, config: Config, out_dir: Path) -> list[Path]:
+def _folder_of(target: Path | str) -> Path | None:
+    return None if is_url(target) else episode_folder_of(Path(target))
+
+
+def lexicons_read(target: Path | str, config: Config, out_dir: Path) -> list[Path]:
     """The lexicon files a build of `target` reads, besides the shipped one."""
     return [user_lexicon_path(), episode_dir_for(target, config, out_dir) / READINGS_FILE]
 
@@ -117,7 +127,8 @@ def _terms(
     """The lexicon hits, Latin words and number expressions of one sentence."""
     written = before_readings(text)
     for entry in speech.lexicon.hits(written):
-        yield Term(entry.surface, entry.reading, LEXICON, chapter, 1, entry.origin)
+        how = DOCUMENT if entry.origin == DOCUMENT else LEXICON
+        yield Term(entry.surface, entry.reading, how, chapter, 1, entry.origin)
     counts = Counter(m.group() for m in LATIN_WORD.finditer(said))
     for word, count in counts.items():
         reading = words[word]

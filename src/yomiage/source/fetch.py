@@ -1,0 +1,234 @@
+"""Fetching a web page: redirects followed, time and size limited, decoded to text.
+
+http.client from the standard library, driven here rather than through urllib,
+so that every limit holds: a timeout to connect and for each read, a deadline
+over the whole fetch (each read waits at most until it; a server trickling a
+byte at a time is given up on too), a size limit (read in chunks, stopped
+past it) and at most MAX_REDIRECTS redirects. Every failure becomes one
+SourceError line naming the URL (and the HTTP status). The charset is the
+header's, else the page's <meta>, else detected (charset-normalizer);
+Shift_JIS is read as Windows' superset, CP932. Proxies are not used.
+"""
+
+from __future__ import annotations
+
+import http
+import http.client
+import re
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from urllib.parse import quote, urljoin, urlsplit
+
+from yomiage import __version__
+from yomiage.errors import SourceError
+
+USER_AGENT = f"yomiage/{__version__} (article to podcast; +https://github.com/yomiage)"
+HEADERS = {
+    "User-Agent": USER_AGENT,
+    "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.5",
+    "Accept-Language": "ja, en;q=0.5",
+    "Accept-Encoding": "identity",  # the size limit counts what is read
+}
+CONNECT_TIMEOUT_S = 10.0  # to connect, and for each read to answer
+DEADLINE_S = 30.0  # for the whole fetch, redirects included
+MAX_BYTES = 5 * 1024 * 1024  # more than any article; a bigger body is refused, not cut
+MAX_REDIRECTS = 10
+CHUNK_BYTES = 64 * 1024
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# What can be an article; anything else (images, PDFs, archives) is refused.
+TEXT_TYPES = frozenset(
+    {"text/html", "application/xhtml+xml", "application/xml", "text/plain", "text/markdown",
+     "text/x-markdown"}
+)  # fmt: skip
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "application/xml"})
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.IGNORECASE
+)
+# Names a page may give for Shift_JIS: all decoded as CP932, which most such pages are.
+_SHIFT_JIS = frozenset(
+    {"shift_jis", "shift-jis", "sjis", "x-sjis", "windows-31j", "ms932", "cp932"}
+)
+# A path or query as it may go on the request line: anything else percent-encoded.
+_URL_SAFE = "/%:@!$&'()*+,;=-._~?"
+
+
+@dataclass(frozen=True)
+class Fetched:
+    url: str  # where the page was found, after redirects
+    text: str
+    content_type: str
+
+    @property
+    def is_html(self) -> bool:
+        return self.content_type in HTML_TYPES
+
+
+class _Deadline:
+    """The time left of the fetch, for each wait on the network."""
+
+    def __init__(self) -> None:
+        self.end = time.monotonic() + DEADLINE_S
+
+    def wait(self) -> float:
+        """How long the next connect or read may wait; the deadline's end is its limit."""
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("deadline")
+        return min(CONNECT_TIMEOUT_S, left)
+
+    def passed(self) -> bool:
+        return time.monotonic() >= self.end
+
+
+def fetch(url: str) -> Fetched:
+    """GET `url` within the limits above; SourceError says in one line why not."""
+    deadline = _Deadline()
+    address = url
+    try:
+        for _ in range(MAX_REDIRECTS + 1):
+            status, reason, headers, data = _get(address, url, deadline)
+            location = headers.get("Location")
+            if status in _REDIRECTS and location:
+                address = urljoin(address, location.strip())
+                continue
+            if status >= 400:
+                raise SourceError(f"HTTP {status} {reason or _phrase(status)}: {url}")
+            kind = headers.get_content_type()
+            if b"\x00" in data:  # an image or archive sent without its type
+                raise SourceError(f"not a web page or text: {url} (binary data as {kind})")
+            return Fetched(address, decode_page(data, headers.get_content_charset()), kind)
+    except TimeoutError:
+        limit = DEADLINE_S if deadline.passed() else CONNECT_TIMEOUT_S
+        raise SourceError(f"timed out after {limit:g} s: {url}") from None
+    except OSError as error:
+        raise SourceError(f"{_why(error)}: {url}") from None
+    except http.client.HTTPException as error:  # not HTTP at all, a reply cut short
+        raise SourceError(f"not a valid HTTP reply ({type(error).__name__}): {url}") from None
+    raise SourceError(f"more than {MAX_REDIRECTS} redirects: {url}")
+
+
+def _get(
+    address: str, url: str, deadline: _Deadline
+) -> tuple[int, str, http.client.HTTPMessage, bytes]:
+    """One request; the body only when it is text to read (not for redirects and errors)."""
+    parts = urlsplit(address)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SourceError(f"not an http or https address: {address}")
+    try:
+        port = parts.port
+    except ValueError:
+        raise SourceError(f"not a valid port in {address}") from None
+    connection: http.client.HTTPConnection
+    if parts.scheme == "https":
+        context = ssl.create_default_context()
+        connection = http.client.HTTPSConnection(
+            parts.hostname, port, timeout=deadline.wait(), context=context
+        )
+    else:
+        connection = http.client.HTTPConnection(parts.hostname, port, timeout=deadline.wait())
+    target = quote(parts.path or "/", safe=_URL_SAFE)
+    if parts.query:
+        target += "?" + quote(parts.query, safe=_URL_SAFE)
+    try:
+        connection.request("GET", target, headers=HEADERS)
+        # Kept: getresponse hands the socket to the response (connection.sock goes None)
+        sock = connection.sock
+        response = connection.getresponse()
+        headers = response.headers
+        if response.status in _REDIRECTS or response.status >= 400:
+            return response.status, response.reason, headers, b""
+        kind = headers.get_content_type()
+        if kind not in TEXT_TYPES:
+            raise SourceError(f"not a web page or text: {url} ({kind})")
+        return (
+            response.status,
+            response.reason,
+            headers,
+            _read_limited(sock, response, url, deadline),
+        )
+    finally:
+        connection.close()
+
+
+def _read_limited(
+    sock: socket.socket | None,
+    response: http.client.HTTPResponse,
+    url: str,
+    deadline: _Deadline,
+) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        wait = deadline.wait()  # raises once the deadline has passed
+        if sock is not None:
+            sock.settimeout(wait)  # and no read waits past it
+        chunk = response.read1(CHUNK_BYTES)  # what has come, not a full chunk's wait
+        if not chunk:
+            if response.length:  # the connection closed before Content-Length bytes came
+                raise http.client.IncompleteRead(b"".join(chunks), response.length)
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > MAX_BYTES:
+            raise SourceError(
+                f"larger than {MAX_BYTES // (1024 * 1024)} MiB, not an article: {url}"
+            )
+        chunks.append(chunk)
+
+
+def _phrase(code: int) -> str:
+    try:
+        return http.HTTPStatus(code).phrase
+    except ValueError:
+        return "error"
+
+
+def _why(reason: OSError) -> str:
+    """A failed connection, as a person would say it."""
+    if isinstance(reason, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(reason, socket.gaierror):
+        return "cannot find the host (DNS)"
+    if isinstance(reason, ssl.SSLError):
+        return f"TLS failed ({reason.reason or reason})"
+    return f"cannot fetch ({reason.strerror or reason})"
+
+
+def decode_page(data: bytes, header_charset: str | None) -> str:
+    """The header's charset, else the page's <meta charset>, else a detected one.
+
+    A named charset the bytes are not in (a header saying UTF-8 over a Shift_JIS
+    page) gives way to the next; when none fits, the first named one is used
+    with the few bad bytes replaced.
+    """
+    named = [name for name in (header_charset, _meta_charset(data)) if name]
+    for name in named:
+        text = _decode(data, name, "strict")
+        if text is not None:
+            return text
+    from charset_normalizer import from_bytes  # only for a page that names no charset
+
+    best = from_bytes(data).best()
+    if best is not None:
+        text = _decode(data, best.encoding, "strict")
+        if text is not None:
+            return text
+    for name in [*named, "utf-8"]:
+        text = _decode(data, name, "replace")
+        if text is not None:
+            return text
+    return data.decode("utf-8", errors="replace")
+
+
+def _meta_charset(data: bytes) -> str | None:
+    match = _META_CHARSET.search(data[:8192])
+    return match.group(1).decode("ascii") if match else None
+
+
+def _decode(data: bytes, name: str, errors: str) -> str | None:
+    encoding = "cp932" if name.strip().lower() in _SHIFT_JIS else name.strip()
+    try:
+        return data.decode(encoding, errors=errors).removeprefix("\ufeff")
+    except (LookupError, UnicodeDecodeError):  # unknown, or not this page's: the next way
+        return None
