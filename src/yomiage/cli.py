@@ -132,7 +132,8 @@ def build(
             err.print(f"[red]error[/]: {escape(str(exc))}", highlight=False, soft_wrap=True)
             failed.append((target, str(exc)))
     for target, reason in failed:
-        reason = reason.removeprefix(f"{target}: ")  # most reasons start by naming it
+        # Most reasons name the source first or last: the line names it once.
+        reason = reason.removeprefix(f"{target}: ").removesuffix(f": {target}")
         err.print(f"failed: {escape(target)}: {escape(reason)}", highlight=False, soft_wrap=True)
     if failed:
         raise typer.Exit(1)

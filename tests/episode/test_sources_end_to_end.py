@@ -60,7 +60,7 @@ def test_several_urls_build_an_episode_each_and_a_bad_one_is_named_at_the_end(
         str(out / "127-0-0-1-toudai" / "episode.mp3"),
     ]
     assert stderr[-2:] == [
-        f"failed: {missing}: HTTP 404 Not Found: {missing}",
+        f"failed: {missing}: HTTP 404 Not Found",
         f"failed: {empty}: no article found in the page",
     ]
     assert f"error: HTTP 404 Not Found: {missing}" in stderr
@@ -226,3 +226,22 @@ def test_an_edited_script_of_a_web_episode_rebuilds_with_its_readings_and_addres
     code, stdout, stderr = _build(url, "--out", str(tmp_path / "out"), "--force")
     assert code == 0, stderr
     assert "近くの欅" not in (folder / "script.yaml").read_text("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("url", "folder"),
+    [
+        ("https://zenn.dev/someone/articles/small-cli", "zenn-dev-small-cli"),
+        (
+            "https://www.aozora.gr.jp/cards/000081/files/43737_19215.html",
+            "aozora-gr-jp-43737_19215",
+        ),
+        ("http://127.0.0.1:8000/aozora/toudaimori.txt", "127-0-0-1-toudaimori"),
+        ("https://example.com/notes/ruby.md", "example-com-ruby"),
+        ("https://note.com/", "note-com"),
+    ],
+)
+def test_a_web_page_gets_a_folder_from_its_host_and_last_path_part(url: str, folder: str) -> None:
+    from yomiage.episode.jobs import url_slug
+
+    assert url_slug(url) == folder

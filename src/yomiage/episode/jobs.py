@@ -259,7 +259,7 @@ def url_slug(url: str) -> str:
     parts = urlsplit(url)
     host = (parts.hostname or "page").removeprefix("www.")
     last = parts.path.rstrip("/").rsplit("/", 1)[-1]
-    last = re.sub(r"\.(?:html?|php|aspx?)$", "", last, flags=re.IGNORECASE)
+    last = re.sub(r"\.(?:html?|php|aspx?|txt|md)$", "", last, flags=re.IGNORECASE)
     return slugify(f"{host}-{last}" if last else host)
 
 
