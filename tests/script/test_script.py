@@ -1,5 +1,6 @@
 from dataclasses import replace
 
+import pytest
 import yaml
 
 from yomiage.config import Config, load_config
@@ -73,6 +74,38 @@ def test_intro_names_show_title_source_and_chapters() -> None:
     assert "全5パート" in intro
     outro = "".join(script.chapters[-1].paragraphs)
     assert "「話題A」" in outro and config.show.name in outro
+
+
+@pytest.mark.parametrize(
+    "headings",
+    [("一", "二", "三"), ("第一章", "第二章"), ("1", "２"), ("Ⅰ", "Ⅱ"), ("I", "II", "IV")],
+)
+def test_chapters_titled_only_by_numbers_are_not_listed_in_the_intro_or_outro(
+    headings: tuple[str, ...],
+) -> None:
+    config = load_config()
+    script = build_script(_doc(*(_section(h, Role.TOPIC) for h in headings)), config)
+    intro, outro = script.chapters[0].paragraphs, script.chapters[-1].paragraphs
+    assert not any("内容は" in p or "パートです" in p for p in intro)
+    assert intro[0].startswith(config.show.name) and "「テストの記事」" in intro[1]
+    assert not any("今回は" in p for p in outro)
+    assert outro[-1].startswith(config.show.name)
+    assert [c.title for c in script.chapters[1:-1]] == list(headings)  # still said at each
+
+
+def test_one_real_title_among_numbers_keeps_the_list() -> None:
+    script = build_script(
+        _doc(_section("一", Role.TOPIC), _section("CLI", Role.TOPIC)), load_config()
+    )
+    assert any("「一」、「CLI」" in p for p in script.chapters[0].paragraphs)
+    assert any("「一」、「CLI」" in p for p in script.chapters[-1].paragraphs)
+
+
+def test_headingless_parts_are_not_listed() -> None:
+    paragraphs = tuple(f"段落{i}。" + "あ" * 300 for i in range(4))
+    script = build_script(_doc(Section(None, Role.LEAD, paragraphs, 1)), load_config())
+    assert [c.title for c in script.chapters[1:-1]] == ["パート1", "パート2"]
+    assert not any("パート1" in p for p in script.chapters[0].paragraphs)
 
 
 def test_episode_source_setting_replaces_the_source_phrase() -> None:

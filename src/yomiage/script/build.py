@@ -7,6 +7,7 @@ outro. scriptfile.py writes it to script.yaml, where a person can read and edit 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from yomiage.config import Config, ScriptSettings
@@ -46,19 +47,21 @@ def build_script(document: Document, config: Config) -> Script:
         for title, role, paras in _body(document, settings)
     ]
     title = config.episode.title or document.title
+    titles = [chapter_title for chapter_title, _, _ in body]
+    # Titles that only number the chapters (Aozora's 一, 二; パート1) tell a listener
+    # nothing: the template lines that would list them are not said.
+    listing = not all(_only_numbers(t, settings) for t in titles)
     fields = {
         "show": show,
         "host": host,
         "title": title,
-        "chapter_list": _chapter_list([chapter_title for chapter_title, _, _ in body]),
+        "chapter_list": _chapter_list(titles),
         "chapter_count": str(len(body)),
     }
     fields["source"] = config.episode.source or _source_phrase(document, settings, fields)
-    parts = [
-        (settings.titles[INTRO], INTRO, _template_paragraphs("intro", settings.intro, fields)),
-        *body,
-        (settings.titles[OUTRO], OUTRO, _template_paragraphs("outro", settings.outro, fields)),
-    ]
+    intro = _template_paragraphs("intro", settings.intro, fields, listing)
+    outro = _template_paragraphs("outro", settings.outro, fields, listing)
+    parts = [(settings.titles[INTRO], INTRO, intro), *body, (settings.titles[OUTRO], OUTRO, outro)]
     spoken = [part for part in parts if part[2]]
     # Numbered from 1, as `yomiage chapters` lists them and `regen --chapter` takes them.
     chapters = tuple(
@@ -160,10 +163,32 @@ def _with_lead(
     return title, role, (lead, *paragraphs) if lead.strip() else paragraphs
 
 
-def _template_paragraphs(key: str, template: str, fields: dict[str, str]) -> tuple[str, ...]:
-    """A filled template; each of its lines is a paragraph."""
+def _template_paragraphs(
+    key: str, template: str, fields: dict[str, str], listing: bool = True
+) -> tuple[str, ...]:
+    """A filled template; each of its lines is a paragraph. Without `listing`, the
+    lines that list the chapters are left out."""
+    if not listing:
+        template = "\n".join(line for line in template.splitlines() if "{chapter_list}" not in line)
     text = _fill(key, template, **fields)
     return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+
+# A chapter number and nothing else: 一, 第二章, 3, ３, Ⅳ, IV, 其の五.
+_NUMBER_ONLY = re.compile(
+    r"(?:第|其の|その)?[〇零一二三四五六七八九十百千0-9０-９]+(?:章|話|節|部|回|幕|編)?"
+    r"|[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩⅪⅫ]+|[IVX]+"
+)
+
+
+def _only_numbers(title: str, settings: ScriptSettings) -> bool:
+    """Whether a chapter's title only numbers it (a headingless part's too)."""
+    text = title.strip().rstrip("。．.、")
+    if _NUMBER_ONLY.fullmatch(text):
+        return True
+    before, number, after = settings.titles["part"].partition("{number}")
+    middle = text.removeprefix(before).removesuffix(after)
+    return bool(number) and text != middle and middle.isdigit()
 
 
 def _fill(key: str, template: str, **fields: str) -> str:
