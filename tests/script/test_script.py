@@ -78,7 +78,7 @@ def test_intro_names_show_title_source_and_chapters() -> None:
 
 @pytest.mark.parametrize(
     "headings",
-    [("一", "二", "三"), ("第一章", "第二章"), ("1", "２"), ("Ⅰ", "Ⅱ"), ("I", "II", "IV")],
+    [("一", "二", "三"), ("十一", "十二"), ("1", "２"), ("Ⅰ", "Ⅱ"), ("I", "II", "IV")],
 )
 def test_chapters_titled_only_by_numbers_are_not_listed_in_the_intro_or_outro(
     headings: tuple[str, ...],
@@ -91,6 +91,13 @@ def test_chapters_titled_only_by_numbers_are_not_listed_in_the_intro_or_outro(
     assert not any("今回は" in p for p in outro)
     assert outro[-1].startswith(config.show.name)
     assert [c.title for c in script.chapters[1:-1]] == list(headings)  # still said at each
+
+
+def test_chapters_named_as_chapters_keep_the_list() -> None:
+    script = build_script(
+        _doc(_section("一章", Role.TOPIC), _section("第二章", Role.TOPIC)), load_config()
+    )
+    assert any("「一章」、「第二章」" in p for p in script.chapters[0].paragraphs)
 
 
 def test_one_real_title_among_numbers_keeps_the_list() -> None:

@@ -174,11 +174,9 @@ def _template_paragraphs(
     return tuple(line.strip() for line in text.splitlines() if line.strip())
 
 
-# A chapter number and nothing else: 一, 第二章, 3, ３, Ⅳ, IV, 其の五.
-_NUMBER_ONLY = re.compile(
-    r"(?:第|其の|その)?[〇零一二三四五六七八九十百千0-9０-９]+(?:章|話|節|部|回|幕|編)?"
-    r"|[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩⅪⅫ]+|[IVX]+"
-)
+# A bare number and nothing else: 一, 3, ３, Ⅳ, IV. (第二章 or 一章 still says
+# what the part is, and stays listed.)
+_NUMBER_ONLY = re.compile(r"[〇零一二三四五六七八九十百千]+|[0-9０-９]+|[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩⅪⅫ]+|[IVX]+")
 
 
 def _only_numbers(title: str, settings: ScriptSettings) -> bool:
