@@ -245,3 +245,39 @@ def test_a_web_page_gets_a_folder_from_its_host_and_last_path_part(url: str, fol
     from yomiage.episode.jobs import url_slug
 
     assert url_slug(url) == folder
+
+
+def test_a_shared_link_with_tracking_parameters_is_the_same_page_and_episode(
+    base: str, engine: FakeEngine, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    page = base + "/note/n1a2b3c"
+    shared = page + "?utm_source=twitter&fbclid=AbC#comments"
+    code, stdout, stderr = _build(shared, "--out", str(out))
+    assert code == 0, stderr
+    assert stdout == [str(out / "127-0-0-1-n1a2b3c" / "episode.mp3")]
+    assert str(ID3(stdout[0])["WOAS"]) == page
+    manifest = json.loads((out / "127-0-0-1-n1a2b3c" / "manifest.json").read_text("utf-8"))
+    assert manifest["source"] == page
+
+    code, again, stderr = _build(page, "--out", str(out))  # the plain address later
+    assert code == 0 and again == stdout, stderr
+    assert any("up to date" in line for line in stderr)
+
+
+@pytest.mark.parametrize(
+    ("url", "clean"),
+    [
+        ("https://Note.COM/x/n/n1?utm_source=x&utm_medium=y", "https://note.com/x/n/n1"),
+        (
+            "https://zenn.dev/a/articles/b?page=2&gclid=1#top",
+            "https://zenn.dev/a/articles/b?page=2",
+        ),
+        ("http://example.com/?p=12", "http://example.com/?p=12"),
+        ("https://example.com/a?q=%E6%AC%85&x=1", "https://example.com/a?q=%E6%AC%85&x=1"),
+    ],
+)
+def test_clean_url_drops_only_fragments_and_tracking(url: str, clean: str) -> None:
+    from yomiage.source.read import clean_url
+
+    assert clean_url(url) == clean

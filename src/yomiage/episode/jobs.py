@@ -23,7 +23,7 @@ from yomiage.errors import ConfigError, ScriptError, SourceError, YomiageError
 from yomiage.files.atomic import read_text_or_none
 from yomiage.script.build import Chapter, Script, build_script
 from yomiage.script.scriptfile import read_script, script_to_yaml
-from yomiage.source.read import is_url, read_any
+from yomiage.source.read import clean_url, is_url, read_any
 
 EPISODE_FILE = "episode.mp3"
 SCRIPT_FILE = "script.yaml"
@@ -84,7 +84,7 @@ def prepare_from_source(
 
 def source_identity(source: str | Path) -> str:
     """How the manifest names the source: a URL as given, a file by its full path."""
-    return str(source) if is_url(source) else str(Path(source).resolve())
+    return clean_url(str(source)) if is_url(source) else str(Path(source).resolve())
 
 
 def source_name(source: str | Path) -> str:
@@ -256,7 +256,7 @@ def episode_folder(source: str | Path, config: Config, out_dir: Path) -> Path:
 def url_slug(url: str) -> str:
     """A folder for a web page: its host and the last part of its path
     (zenn-dev-small-cli), stable however the page's title changes."""
-    parts = urlsplit(url)
+    parts = urlsplit(clean_url(url))
     host = (parts.hostname or "page").removeprefix("www.")
     last = parts.path.rstrip("/").rsplit("/", 1)[-1]
     last = re.sub(r"\.(?:html?|php|aspx?|txt|md)$", "", last, flags=re.IGNORECASE)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import regex
 
@@ -74,12 +74,38 @@ class _Roles:
 def read_any(source: str | Path, extra_chrome_patterns: Sequence[str] = ()) -> Document:
     """A URL (http, https), a saved page (.html, .htm), an Aozora Bunko text, or an article."""
     if is_url(source):
-        return read_url(str(source), extra_chrome_patterns)
+        return read_url(clean_url(str(source)), extra_chrome_patterns)
     return read_source(Path(source), extra_chrome_patterns)
 
 
 def is_url(source: str | Path) -> bool:
     return isinstance(source, str) and source.lower().startswith(URL_SCHEMES)
+
+
+# Query parameters that say where a reader came from, not which page: a link shared
+# with ?utm_source=twitter is the same article, and the same episode folder.
+_TRACKING = re.compile(
+    r"utm_[a-z]+|fbclid|gclid|yclid|msclkid|igshid|mc_cid|mc_eid|_ga|_gl|ref_src|s_cid",
+    re.IGNORECASE,
+)
+
+
+def clean_url(url: str) -> str:
+    """The page's address without its #fragment and tracking parameters, the host in
+    lower case: what names the page in the manifest, its folder and the feed."""
+    parts = urlsplit(url.strip())
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(k, v) for k, v in query if not _TRACKING.fullmatch(k)]
+    netloc = parts.netloc.lower() if "@" not in parts.netloc else parts.netloc
+    return urlunsplit(
+        (
+            parts.scheme.lower(),
+            netloc,
+            parts.path,
+            urlencode(kept) if kept != query else parts.query,
+            "",
+        )
+    )
 
 
 def read_url(url: str, extra_chrome_patterns: Sequence[str] = ()) -> Document:
