@@ -2,7 +2,8 @@
 
     manifest.json -> sentence spans -> MP3 at 16 kHz -> Whisper -> kana -> CER and length
 
-A sentence is flagged when its kana error rate is over `check.max_cer`, or
+A sentence of MIN_CER_MORAE or more is flagged when its kana error rate is over
+`check.max_cer`, or
 when its voiced length is far from what its morae need at the episode's own
 pace (the median seconds per mora over its sentences, so that a slower voice
 or `voice.speed` needs no setting): a reply cut short is short, a reply with
@@ -41,6 +42,9 @@ from yomiage.episode.manifest import (
 from yomiage.errors import CheckError
 
 MIN_PACE_MORAE = 6  # sentences this long or longer set the episode's pace
+# Heard alone, one or two morae come back as other words (Whisper base: 一 -> 1位,
+# 二 -> いや): shorter sentences are judged by their length only.
+MIN_CER_MORAE = 3
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,7 @@ def judge(heard: Heard, pace: float, settings: CheckSettings) -> SentenceCheck:
     rate = cer(expected, got)
     needed = morae(heard.expected_kana) * pace
     reasons = []
-    if rate > settings.max_cer:
+    if rate > settings.max_cer and morae(heard.expected_kana) >= MIN_CER_MORAE:
         reasons.append(f"kana error rate {rate:.2f} is over {settings.max_cer:g}")
     if heard.seconds < needed * settings.short_ratio - settings.slack_s:
         reasons.append(f"too short: {heard.seconds:.1f} s where its text needs {needed:.1f} s")
