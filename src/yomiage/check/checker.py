@@ -2,12 +2,12 @@
 
     manifest.json -> sentence spans -> MP3 at 16 kHz -> Whisper -> kana -> CER and length
 
-A sentence of MIN_CER_MORAE or more is flagged when its kana error rate is over
-`check.max_cer`, or
-when its voiced length is far from what its morae need at the episode's own
-pace (the median seconds per mora over its sentences, so that a slower voice
-or `voice.speed` needs no setting): a reply cut short is short, a reply with
-other words is usually both wrong and off in length.
+A sentence of MIN_CER_MORAE or more is flagged when its kana error rate is
+over `check.max_cer`, and any sentence when its voiced length is far from what
+its morae need at the episode's own pace (the median seconds per mora over its
+sentences, so that a slower voice or `voice.speed` needs no setting): a reply
+cut short is short, a reply with other words is usually both wrong and off in
+length.
 """
 
 from __future__ import annotations
