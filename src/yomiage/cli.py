@@ -123,6 +123,10 @@ def build(
         _refuse_one_slug_for_many(config_file)
     failed: list[tuple[str, str]] = []
     for number, target in enumerate(targets):
+        # Which source the lines that follow are about (stdout keeps only the MP3s).
+        err.print(
+            f"[{number + 1}/{len(targets)}] {escape(target)}", highlight=False, soft_wrap=True
+        )
         try:
             _build_one(target, config_file, out, engine, dry_run, force)
         # Ctrl-C during synthesis ends the run in _run (exit 130): the rest are not built.

@@ -64,6 +64,10 @@ def test_several_urls_build_an_episode_each_and_a_bad_one_is_named_at_the_end(
         f"failed: {empty}: no article found in the page",
     ]
     assert f"error: HTTP 404 Not Found: {missing}" in stderr
+    # each source's lines start by naming it, in the order given
+    assert [line for line in stderr if line.startswith("[")] == [
+        f"[{n}/4] {url}" for n, url in enumerate((note, missing, hatena, empty), start=1)
+    ]
     assert "Traceback" not in "\n".join(stderr)
 
     for mp3, url, title, sections in (
