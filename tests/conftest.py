@@ -28,6 +28,10 @@ def _isolated_user_config(
     monkeypatch.setenv("YOMIAGE_MODEL_CACHE", str(model_cache))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.delenv("YOMIAGE_READINGS", raising=False)
+    # A developer's proxy would carry the tests' 127.0.0.1 pages; the proxy tests set theirs.
+    for name in ("http_proxy", "https_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
     # The edge service is never reached from a test: `auto` finds this port closed
     # at once and speaks with Open JTalk; edge tests point it at their stand-in.
     monkeypatch.setenv("YOMIAGE_EDGE_WSS_URL", CLOSED_EDGE_URL)

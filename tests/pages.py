@@ -10,6 +10,8 @@ test can look for each; ARTICLE lists sentences that must be spoken.
 from __future__ import annotations
 
 import contextlib
+import http.client
+import select
 import socket
 import ssl
 import subprocess
@@ -20,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 # Texts of page chrome: none may reach the script.
 CHROME = {
@@ -382,3 +385,76 @@ def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+class _ProxyHandler(BaseHTTPRequestHandler):
+    """A forward proxy as a company network has one: GET of a whole address for http,
+    CONNECT for https (a tunnel of bytes it cannot read). It writes down what it was asked."""
+
+    seen: list[tuple[str, str, str]]  # (method, target, Proxy-Authorization), set per server
+    password: str | None  # Basic credentials it asks for, None: anyone may use it
+
+    def _allowed(self) -> bool:
+        auth = self.headers.get("Proxy-Authorization", "")
+        self.seen.append((self.command, self.path, auth))
+        if self.password is None or auth == self.password:
+            return True
+        self.send_response(407)
+        self.send_header("Proxy-Authenticate", 'Basic realm="proxy"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        return False
+
+    def do_GET(self) -> None:
+        if not self._allowed():
+            return
+        parts = urlsplit(self.path)
+        upstream = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
+        upstream.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""))
+        reply = upstream.getresponse()
+        body = reply.read()
+        self.send_response(reply.status)
+        for name in ("Content-Type", "Location"):
+            if reply.headers.get(name):
+                self.send_header(name, reply.headers[name])
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        upstream.close()
+
+    def do_CONNECT(self) -> None:
+        if not self._allowed():
+            return
+        host, _, port = self.path.rpartition(":")
+        with socket.create_connection((host, int(port)), timeout=10) as upstream:
+            self.send_response(200, "Connection established")
+            self.end_headers()
+            ends = [self.connection, upstream]
+            while True:
+                ready, _, _ = select.select(ends, [], [], 10)
+                if not ready:
+                    return
+                for end in ready:
+                    data = end.recv(65536)
+                    if not data:
+                        return
+                    (upstream if end is self.connection else self.connection).sendall(data)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def serve_proxy(password: str | None = None) -> Iterator[tuple[str, list[tuple[str, str, str]]]]:
+    """A proxy on 127.0.0.1: yields its address and the list of what it was asked."""
+    seen: list[tuple[str, str, str]] = []
+    handler = type("Proxy", (_ProxyHandler,), {"seen": seen, "password": password})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -375,3 +375,59 @@ def test_an_aozora_header_with_a_subtitle_and_a_translator(tmp_path: Path) -> No
     document = read_any(path)
     assert (document.title, document.author) == ("海の物語 ――第一部――", "架空作家")
     assert _said(document).endswith("波が寄せる。")
+
+
+def test_a_page_comes_through_the_proxy_the_environment_names(
+    base: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pages.serve_proxy() as (proxy, seen):
+        monkeypatch.setenv("http_proxy", proxy)
+        url = base + "/note/n1a2b3c"
+        assert read_any(url).title == pages.NOTE_TITLE
+        assert seen == [("GET", url, "")]  # the whole address, as a proxy is asked
+        monkeypatch.setenv("no_proxy", "127.0.0.1")  # listed: straight to the site
+        assert read_any(url).title == pages.NOTE_TITLE
+        assert len(seen) == 1
+
+
+def test_a_proxy_that_wants_a_password_gets_the_one_in_its_address(
+    base: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pages.serve_proxy(password="Basic eWFtYWRhOnPDqWNyZXQ=") as (proxy, seen):
+        url = base + "/zenn/articles/small-cli"
+        monkeypatch.setenv("HTTP_PROXY", proxy.replace("//", "//yamada:s%C3%A9cret@"))
+        assert read_any(url).title == pages.ZENN_TITLE  # user yamada, password sécret
+        monkeypatch.setenv("HTTP_PROXY", proxy)
+        with pytest.raises(SourceError) as caught:
+            read_any(url)
+        assert str(caught.value) == f"HTTP 407 Proxy Authentication Required: {url}"
+    assert [auth for _, _, auth in seen] == ["Basic eWFtYWRhOnPDqWNyZXQ=", ""]
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="makes its certificate with openssl")
+def test_https_goes_through_the_proxy_in_a_tunnel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cert, key = pages.self_signed(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    with pages.serve(tls=(cert, key)) as site, pages.serve_proxy() as (proxy, seen):
+        monkeypatch.setenv("https_proxy", proxy)
+        assert read_any(site + "/zenn/articles/small-cli").title == pages.ZENN_TITLE
+        assert seen == [("CONNECT", site.removeprefix("https://"), "")]
+
+
+def test_a_proxy_that_is_not_there_is_named_in_the_line(
+    base: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = pages.closed_port()
+    monkeypatch.setenv("http_proxy", f"127.0.0.1:{port}")  # no scheme, as people write it
+    url = base + "/note/n1a2b3c"
+    with pytest.raises(SourceError) as caught:
+        read_any(url)
+    assert str(caught.value) == f"connection refused: {url} (through the proxy 127.0.0.1:{port})"
+    monkeypatch.setenv("http_proxy", "socks5://127.0.0.1:1080")
+    with pytest.raises(SourceError) as caught:
+        read_any(url)
+    assert str(caught.value) == (
+        "http_proxy is not a proxy's http:// address: socks5://127.0.0.1:1080"
+    )

@@ -7,7 +7,9 @@ byte at a time is given up on too), a size limit (read in chunks, stopped
 past it) and at most MAX_REDIRECTS redirects. Every failure becomes one
 SourceError line naming the URL (and the HTTP status). The charset is the
 header's, else the page's <meta>, else detected (charset-normalizer);
-Shift_JIS is read as Windows' superset, CP932. Proxies are not used.
+Shift_JIS is read as Windows' superset, CP932. A proxy is used as curl and
+urllib use it: http_proxy / https_proxy (or HTTP_PROXY / HTTPS_PROXY) name it,
+no_proxy lists the hosts that go direct; https goes through it with CONNECT.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ import re
 import socket
 import ssl
 import time
+import urllib.request
+from base64 import b64encode
 from dataclasses import dataclass
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import SplitResult, quote, unquote, urljoin, urlsplit
 
 from yomiage import __version__
 from yomiage.errors import SourceError
@@ -103,7 +107,9 @@ def fetch(url: str) -> Fetched:
         limit = DEADLINE_S if deadline.passed() else CONNECT_TIMEOUT_S
         raise SourceError(f"timed out after {limit:g} s: {url}") from None
     except OSError as error:
-        raise SourceError(f"{_why(error)}: {url}") from None
+        proxy = proxy_for(urlsplit(address))
+        via = f" (through the proxy {proxy.hostname}:{proxy.port or 80})" if proxy else ""
+        raise SourceError(f"{_why(error)}: {url}{via}") from None
     except http.client.HTTPException as error:  # not HTTP at all, a reply cut short
         raise SourceError(f"not a valid HTTP reply ({type(error).__name__}): {url}") from None
     raise SourceError(f"more than {MAX_REDIRECTS} redirects: {url}")
@@ -120,19 +126,25 @@ def _get(
         port = parts.port
     except ValueError:
         raise SourceError(f"not a valid port in {address}") from None
-    connection: http.client.HTTPConnection
-    if parts.scheme == "https":
-        context = ssl.create_default_context()
-        connection = http.client.HTTPSConnection(
-            parts.hostname, port, timeout=deadline.wait(), context=context
-        )
-    else:
-        connection = http.client.HTTPConnection(parts.hostname, port, timeout=deadline.wait())
     target = quote(parts.path or "/", safe=_URL_SAFE)
     if parts.query:
         target += "?" + quote(parts.query, safe=_URL_SAFE)
+    asked = dict(HEADERS)
+    proxy = proxy_for(parts)
+    host, at = (parts.hostname, port) if proxy is None else _proxy_address(proxy)
+    connection: http.client.HTTPConnection
+    if parts.scheme == "https":
+        context = ssl.create_default_context()
+        connection = http.client.HTTPSConnection(host, at, timeout=deadline.wait(), context=context)
+        if proxy is not None:  # CONNECT through it; TLS is then with the site itself
+            connection.set_tunnel(parts.hostname, port, headers=_proxy_auth(proxy))
+    else:
+        connection = http.client.HTTPConnection(host, at, timeout=deadline.wait())
+        if proxy is not None:  # a proxy is asked for the whole address
+            target = f"http://{parts.netloc.rpartition('@')[2]}{target}"
+            asked.update(_proxy_auth(proxy))
     try:
-        connection.request("GET", target, headers=HEADERS)
+        connection.request("GET", target, headers=asked)
         # Kept: getresponse hands the socket to the response (connection.sock goes None)
         sock = connection.sock
         response = connection.getresponse()
@@ -150,6 +162,33 @@ def _get(
         )
     finally:
         connection.close()
+
+
+def proxy_for(parts: SplitResult) -> SplitResult | None:
+    """The proxy the environment names for this address, None to go direct."""
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if not proxy or urllib.request.proxy_bypass(parts.netloc.rpartition("@")[2]):
+        return None
+    found = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    if found.scheme != "http" or not found.hostname:
+        raise SourceError(f"{parts.scheme}_proxy is not a proxy's http:// address: {proxy}")
+    return found
+
+
+def _proxy_address(proxy: SplitResult) -> tuple[str, int]:
+    try:
+        port = proxy.port
+    except ValueError:
+        raise SourceError(f"not a valid port in the proxy's address {proxy.geturl()}") from None
+    return proxy.hostname or "", port or 80
+
+
+def _proxy_auth(proxy: SplitResult) -> dict[str, str]:
+    """Basic credentials for a proxy given as http://user:password@host:port."""
+    if proxy.username is None:
+        return {}
+    pair = f"{unquote(proxy.username)}:{unquote(proxy.password or '')}"
+    return {"Proxy-Authorization": "Basic " + b64encode(pair.encode()).decode("ascii")}
 
 
 def _read_limited(
