@@ -267,6 +267,54 @@ AOZORA_NEVER = (
 )
 AOZORA_BYTES = AOZORA_TEXT.replace("\n", "\r\n").encode("cp932")
 
+# The same work as Aozora Bunko's XHTML card shows it: Shift_JIS declared in <?xml?>
+# and <meta>, ruby as <rb>/<rp>/<rt>, 見出し as h3 classes, the colophon and notes
+# outside div.main_text.
+AOZORA_CARD = f"""<?xml version="1.0" encoding="Shift_JIS"?>
+<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.1//EN" "http://www.w3.org/TR/xhtml11/DTD/xhtml11.dtd">
+<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="ja">
+<head>
+<meta http-equiv="Content-Type" content="text/html;charset=Shift_JIS" />
+<title>{AOZORA_AUTHOR} {AOZORA_TITLE}</title>
+<meta name="DC.Title" content="{AOZORA_TITLE}" />
+<meta name="DC.Creator" content="{AOZORA_AUTHOR}" />
+<meta name="DC.Publisher" content="青空文庫" />
+</head>
+<body>
+<div class="metadata">
+<h1 class="title">{AOZORA_TITLE}</h1>
+<h2 class="author">{AOZORA_AUTHOR}</h2>
+<br /><br />
+</div>
+<div id="contents" style="display:none"></div><div class="main_text"><br />
+<h3 class="naka-midashi"><a class="midashi_anchor" id="midashi10">一</a></h3>
+<br />
+<div class="jisage_1" style="margin-left: 1em">　岬の先に、小さな<ruby><rb>灯台</rb><rp>（</rp><rt>とうだい</rt><rp>）</rp></ruby>がありました。灯台の下には古い<ruby><rb>桟橋</rb><rp>（</rp><rt>さんばし</rt><rp>）</rp></ruby>があり、毎朝漁師たちが舟を出します。<br /></div>
+　灯台守の老人は、毎晩灯りをともし、朝になると<em class="sesame_dot">消しました</em>。<br />
+<br />
+<h3 class="naka-midashi"><a class="midashi_anchor" id="midashi20">二</a></h3>
+<br />
+　ある冬の夜、嵐が来ました。老人は一晩中、灯台の灯りを守り続けました。<br />
+　夜が明けると、桟橋には無事に戻った舟が並んでいました。<br />
+</div>
+<div class="bibliographical_information">
+<hr /><br />
+底本：「海辺の物語集」架空書房<br />
+入力：試験入力者<br />
+校正：試験校正者<br />
+青空文庫作成ファイル：<br />
+このファイルは、インターネットの図書館、青空文庫で作られました。入力、校正、制作にあたったのは、ボランティアの皆さんです。<br />
+</div>
+<div class="notation_notes">
+<hr /><br />
+●表記について<br />
+<ul><li>このファイルは W3C 勧告 XHTML1.1 にそった形式で作成されています。</li></ul>
+</div>
+</body>
+</html>
+"""
+AOZORA_CARD_NEVER = (*AOZORA_NEVER, "表記について", "XHTML", "青空文庫", "（", "）")
+
 BIG_BYTES = 300_000  # served by /huge; the tests lower fetch.MAX_BYTES below it
 SLOW_S = 2.0  # /slow answers after this; the tests lower the timeout below it
 TRICKLE_S = 0.05  # /trickle sends a byte this often
@@ -289,6 +337,7 @@ ROUTES = {
     # A header that says UTF-8 over Shift_JIS bytes: the page's own <meta> is right.
     "/hatena/lying-header": Route(200, "text/html; charset=utf-8", HATENA_PAGE.encode("cp932")),
     "/aozora/toudaimori.txt": Route(200, "text/plain", AOZORA_BYTES),
+    "/aozora/cards/toudaimori.html": Route(200, "text/html", AOZORA_CARD.encode("cp932")),
     "/notes/ruby.md": Route(
         200,
         "text/plain; charset=utf-8",

@@ -124,6 +124,29 @@ def test_a_plain_text_url_is_read_as_text_and_an_aozora_text_as_one(base: str) -
     assert document.url == base + "/aozora/toudaimori.txt"
 
 
+def test_an_aozora_xhtml_card_reads_as_its_text_file_does(base: str, tmp_path: Path) -> None:
+    text = read_any(base + "/aozora/toudaimori.txt")
+    url = base + "/aozora/cards/toudaimori.html"
+    card = read_any(url)
+    assert (card.title, card.author, card.site, card.url) == (
+        pages.AOZORA_TITLE,
+        pages.AOZORA_AUTHOR,
+        None,  # the intro names the author's work, not 青空文庫's article
+        url,
+    )
+    assert [(s.heading, s.paragraphs) for s in card.sections] == [
+        (s.heading, s.paragraphs) for s in text.sections
+    ]
+    assert card.readings == text.readings == (("灯台", "とうだい"), ("桟橋", "さんばし"))
+    said = _said(card)
+    assert not [word for word in pages.AOZORA_CARD_NEVER if word in said]
+    saved = tmp_path / "toudaimori.html"  # the card saved from the browser
+    saved.write_bytes(pages.AOZORA_CARD.encode("cp932"))
+    assert read_any(saved).sections == card.sections
+    intro = build_script(card, load_config()).chapters[0].paragraphs
+    assert f"{pages.AOZORA_AUTHOR}の作品をもとにお話しします。" in intro
+
+
 def _errors(base: str) -> dict[str, tuple[str, str]]:
     """name -> (URL, what the one line says)."""
     refused = f"http://127.0.0.1:{pages.closed_port()}/article"

@@ -63,6 +63,23 @@ def read_aozora(text: str, rules: LineRules, name: str) -> Document:
     return Document(document.title, document.sections, document.readings, author)
 
 
+def read_aozora_body(
+    title: str | None,
+    author: str | None,
+    body: str,
+    readings: tuple[tuple[str, str], ...],
+    rules: LineRules,
+    name: str,
+) -> Document:
+    """The body of a work whose title, author and ruby were read elsewhere (the XHTML
+    card of webpage.py): its lines, annotations and 見出し read as in a text file."""
+    from yomiage.source.read import document_from_blocks  # read.py dispatches here
+
+    blocks = _blocks(body.split("\n"), 0, rules)
+    document = document_from_blocks(title, blocks, name, readings=readings)
+    return Document(document.title, document.sections, readings, author)
+
+
 def _body_start(lines: list[str], header_end: int) -> int:
     """After the symbols block when there is one (its second ----- rule), else the header."""
     rules = [i for i, line in enumerate(lines[: header_end + 60]) if _RULE.match(line)]

@@ -21,6 +21,7 @@ og:title and the site's name, and a tree of head / p / list / item / table.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import TYPE_CHECKING
 
@@ -62,6 +63,7 @@ _WORD = re.compile(r"[A-Za-z][a-z]*|[A-Z]+(?![a-z])")
 _TITLE_SEPARATORS = re.compile(r"\s*(?:[|｜\-–—:：/／]|\s-\s)\s*")
 _TAXONOMY = re.compile(r"(?:^|\s)(?:tag|category|categories)-\S*")
 _HOST = re.compile(r"[A-Za-z0-9.\-:\[\]]+")
+_XML_DECLARATION = re.compile(r"\A\ufeff?\s*<\?xml[^>]*\?>")
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _MATCH_CHARS = 20  # of the text after a heading, to find where trafilatura put it
 
@@ -78,11 +80,21 @@ def read_page(
     from lxml import etree, html
 
     try:
-        tree = html.document_fromstring(markup)
+        # The text is decoded already; lxml refuses a str that still declares its bytes'
+        # encoding (XHTML such as Aozora Bunko's cards opens <?xml ... encoding="Shift_JIS"?>).
+        tree = html.document_fromstring(_XML_DECLARATION.sub("", markup, count=1))
     except (etree.ParserError, ValueError) as error:
         raise SourceError(f"{name}: cannot parse the page ({error})") from None
     meta = _meta(tree)
     readings = spoken_readings(_take_ruby(tree))
+    card = _aozora_card(tree)
+    if card is not None:  # a work as Aozora Bunko shows it: read as its text file is
+        from yomiage.source.aozora import read_aozora_body
+
+        title, author, body = card
+        rules = line_rules(extra_chrome_patterns, name)
+        document = read_aozora_body(title, author, body, readings, rules, name)
+        return dataclasses.replace(document, url=url or meta.get("url"))
     _cut_chrome(tree)
     headings = _headings(tree)
     cleaned = html.tostring(tree, encoding="unicode")
@@ -126,6 +138,36 @@ def read_page(
 
 
 # ---------------------------------------------------------------- before extraction
+
+# Aozora Bunko's XHTML: the work in div.main_text, its 見出し as h3-h5 of these classes
+# (the sizes aozora.py reads in ［＃「一」は中見出し］); the colophon is outside it.
+_AOZORA_HEADINGS = {"o-midashi": "大", "naka-midashi": "中", "ko-midashi": "小"}
+
+
+def _aozora_card(tree: html.HtmlElement) -> tuple[str | None, str | None, str] | None:
+    """(title, author, body as Aozora text lines) of an Aozora Bunko XHTML file."""
+    main = tree.find_class("main_text")
+    if not main or not tree.find_class("bibliographical_information"):
+        return None
+    body = main[0]
+    for br in body.iter("br"):
+        br.tail = "\n" + (br.tail or "")
+    for heading in list(body.iter("h3", "h4", "h5")):
+        size = next(
+            (v for k, v in _AOZORA_HEADINGS.items() if k in (heading.get("class") or "")), "中"
+        )
+        text = " ".join(heading.text_content().split())
+        _replace_with_text(heading, f"\n{text}［＃「{text}」は{size}見出し］\n")
+    for gaiji in list(body.iter("img")):  # a character outside JIS, as a picture
+        _drop(gaiji)
+
+    return _class_text(tree, "title"), _class_text(tree, "author"), body.text_content()
+
+
+def _class_text(tree: html.HtmlElement, name: str) -> str | None:
+    found = tree.find_class(name)
+    text = " ".join(found[0].text_content().split()) if found else ""
+    return text or None
 
 
 def _meta(tree: html.HtmlElement) -> dict[str, str]:
