@@ -88,7 +88,7 @@ def build(
     targets: Annotated[
         list[str],
         typer.Argument(
-            help="Articles (.txt, .md, .html, an Aozora Bunko text), web page URLs, or "
+            help="Articles (.txt, .md, .html, an Aozora Bunko text or its .zip), web page URLs, or "
             "episode folders to rebuild from their script.yaml; several make an episode each.",
             metavar="SOURCE|URL|EPISODE_DIR...",
         ),

@@ -39,6 +39,9 @@ from yomiage.speech.split import speakable_share
 
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
+# Aozora Bunko hands its texts out zipped; the one text in an archive is read. More
+# than this unpacked is no article (and a zip bomb is stopped before it unpacks).
+MAX_UNZIPPED_BYTES = 10 * 1024 * 1024
 URL_SCHEMES = ("http://", "https://")
 BINARY_CONTROL_SHARE = 0.05  # more control bytes than this in the file: not text
 # Tab, newlines, form feed and ESC occur in real text files; other C0 controls and DEL do not.
@@ -140,6 +143,10 @@ def read_source(path: Path, extra_chrome_patterns: Sequence[str] = ()) -> Docume
     except OSError as error:
         raise SourceError(f"{path}: cannot read ({error.strerror})") from error
     suffix = path.suffix.lower()
+    name = str(path)
+    if suffix == ".zip":
+        member, data = text_in_zip(data, name)
+        name, suffix = f"{path}:{member}", Path(member).suffix.lower()
     if suffix in HTML_SUFFIXES:
         from yomiage.source.fetch import decode_page
         from yomiage.source.webpage import read_page
@@ -147,10 +154,46 @@ def read_source(path: Path, extra_chrome_patterns: Sequence[str] = ()) -> Docume
         if _looks_binary(data):
             raise SourceError(f"{path}: looks like a binary file, not a web page")
         return read_page(
-            decode_page(data, None), str(path), extra_chrome_patterns=tuple(extra_chrome_patterns)
+            decode_page(data, None), name, extra_chrome_patterns=tuple(extra_chrome_patterns)
         )
-    text = decode_source(data, str(path))
-    return _parse_any_text(text, suffix in MARKDOWN_SUFFIXES, extra_chrome_patterns, str(path))
+    text = decode_source(data, name)
+    return _parse_any_text(text, suffix in MARKDOWN_SUFFIXES, extra_chrome_patterns, name)
+
+
+def text_in_zip(data: bytes, name: str) -> tuple[str, bytes]:
+    """(its name, its bytes) of the one text file (.txt, .md, .html) in a zip archive."""
+    import io
+    import zipfile
+
+    readable = (".txt", *MARKDOWN_SUFFIXES, *HTML_SUFFIXES)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            texts = [
+                info
+                for info in archive.infolist()
+                if not info.is_dir() and info.filename.lower().endswith(readable)
+                and not Path(info.filename).name.startswith(".")
+            ]  # fmt: skip
+            if len(texts) != 1:
+                found = ", ".join(info.filename for info in texts[:5])
+                raise SourceError(
+                    f"{name}: {len(texts)} text files in the archive"
+                    + (f" ({found}); unpack it and give one" if texts else " (.txt, .md, .html)")
+                )
+            info = texts[0]
+            if info.file_size > MAX_UNZIPPED_BYTES:
+                raise SourceError(
+                    f"{name}: {info.filename} unpacks to {info.file_size:,} bytes, not an article"
+                )
+            with archive.open(info) as member:
+                text = member.read(MAX_UNZIPPED_BYTES + 1)  # its header may say less
+            if len(text) > MAX_UNZIPPED_BYTES:
+                raise SourceError(f"{name}: {info.filename} unpacks to more than it says")
+            return info.filename, text
+    except zipfile.BadZipFile:
+        raise SourceError(f"{name}: not a zip archive that can be read") from None
+    except RuntimeError as error:  # an encrypted member
+        raise SourceError(f"{name}: cannot unpack ({error})") from None
 
 
 def _parse_any_text(
