@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import io
 import select
 import socket
 import ssl
 import subprocess
 import threading
 import time
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -315,6 +317,16 @@ AOZORA_CARD = f"""<?xml version="1.0" encoding="Shift_JIS"?>
 """
 AOZORA_CARD_NEVER = (*AOZORA_NEVER, "表記について", "XHTML", "青空文庫", "（", "）")
 
+
+def _zipped(name: str, data: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+AOZORA_ZIP = _zipped("toudaimori.txt", AOZORA_BYTES)  # as Aozora Bunko hands it out
+
 BIG_BYTES = 300_000  # served by /huge; the tests lower fetch.MAX_BYTES below it
 SLOW_S = 2.0  # /slow answers after this; the tests lower the timeout below it
 TRICKLE_S = 0.05  # /trickle sends a byte this often
@@ -338,6 +350,8 @@ ROUTES = {
     "/hatena/lying-header": Route(200, "text/html; charset=utf-8", HATENA_PAGE.encode("cp932")),
     "/aozora/toudaimori.txt": Route(200, "text/plain", AOZORA_BYTES),
     "/aozora/cards/toudaimori.html": Route(200, "text/html", AOZORA_CARD.encode("cp932")),
+    "/aozora/files/12345_ruby_67890.zip": Route(200, "application/zip", AOZORA_ZIP),
+    "/dl/12345_ruby_67890.zip": Route(200, "application/octet-stream", AOZORA_ZIP),
     "/notes/ruby.md": Route(
         200,
         "text/plain; charset=utf-8",

@@ -69,3 +69,12 @@ def test_a_broken_or_oversized_archive_is_one_line(
     with pytest.raises(SourceError) as caught:
         read_any(bomb)
     assert str(caught.value) == f"{bomb}: big.txt unpacks to 5,000 bytes, not an article"
+
+
+@pytest.mark.parametrize("path", ["/aozora/files/12345_ruby_67890.zip", "/dl/12345_ruby_67890.zip"])
+def test_a_zip_at_a_url_is_read_as_the_text_in_it(path: str) -> None:
+    with pages.serve() as base:
+        document = read_any(base + path)
+    assert (document.title, document.author) == (pages.AOZORA_TITLE, pages.AOZORA_AUTHOR)
+    assert document.url == base + path
+    assert [s.heading for s in document.sections] == ["一", "二"]

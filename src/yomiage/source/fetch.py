@@ -46,6 +46,8 @@ TEXT_TYPES = frozenset(
     {"text/html", "application/xhtml+xml", "application/xml", "text/plain", "text/markdown",
      "text/x-markdown"}
 )  # fmt: skip
+# A zip archive (Aozora Bunko's texts come so): its bytes are handed on, not decoded.
+ZIP_TYPES = frozenset({"application/zip", "application/x-zip-compressed"})
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "application/xml"})
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.IGNORECASE
@@ -63,6 +65,7 @@ class Fetched:
     url: str  # where the page was found, after redirects
     text: str
     content_type: str
+    archive: bytes = b""  # a zip archive's bytes (text is then empty)
 
     @property
     def is_html(self) -> bool:
@@ -100,6 +103,8 @@ def fetch(url: str) -> Fetched:
             if status >= 400:
                 raise SourceError(f"HTTP {status} {reason or _phrase(status)}: {url}")
             kind = headers.get_content_type()
+            if _is_zip(kind, address):
+                return Fetched(address, "", "application/zip", archive=data)
             if b"\x00" in data:  # an image or archive sent without its type
                 raise SourceError(f"not a web page or text: {url} (binary data as {kind})")
             return Fetched(address, decode_page(data, headers.get_content_charset()), kind)
@@ -152,7 +157,7 @@ def _get(
         if response.status in _REDIRECTS or response.status >= 400:
             return response.status, response.reason, headers, b""
         kind = headers.get_content_type()
-        if kind not in TEXT_TYPES:
+        if kind not in TEXT_TYPES and not _is_zip(kind, address):
             raise SourceError(f"not a web page or text: {url} ({kind})")
         return (
             response.status,
@@ -162,6 +167,12 @@ def _get(
         )
     finally:
         connection.close()
+
+
+def _is_zip(kind: str, address: str) -> bool:
+    """A zip by its type, or by its name where a server says only octet-stream."""
+    named = urlsplit(address).path.lower().endswith(".zip")
+    return kind in ZIP_TYPES or (named and kind == "application/octet-stream")
 
 
 def proxy_for(parts: SplitResult) -> SplitResult | None:

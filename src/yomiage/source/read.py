@@ -9,6 +9,7 @@ tables in `data/*.yaml`.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -115,6 +116,9 @@ def read_url(url: str, extra_chrome_patterns: Sequence[str] = ()) -> Document:
     from yomiage.source.fetch import fetch
 
     page = fetch(url)
+    if page.archive:
+        document = read_bytes(page.archive, url, ".zip", extra_chrome_patterns)
+        return dataclasses.replace(document, url=page.url)
     if page.is_html:
         from yomiage.source.webpage import read_page  # lxml and trafilatura: only for pages
 
@@ -142,17 +146,22 @@ def read_source(path: Path, extra_chrome_patterns: Sequence[str] = ()) -> Docume
         raise SourceError(f"{path}: is {error}") from None
     except OSError as error:
         raise SourceError(f"{path}: cannot read ({error.strerror})") from error
-    suffix = path.suffix.lower()
-    name = str(path)
+    return read_bytes(data, str(path), path.suffix.lower(), extra_chrome_patterns)
+
+
+def read_bytes(
+    data: bytes, name: str, suffix: str, extra_chrome_patterns: Sequence[str] = ()
+) -> Document:
+    """A file's bytes, read by its suffix; a .zip by the one text in it."""
     if suffix == ".zip":
         member, data = text_in_zip(data, name)
-        name, suffix = f"{path}:{member}", Path(member).suffix.lower()
+        name, suffix = f"{name}:{member}", Path(member).suffix.lower()
     if suffix in HTML_SUFFIXES:
         from yomiage.source.fetch import decode_page
         from yomiage.source.webpage import read_page
 
         if _looks_binary(data):
-            raise SourceError(f"{path}: looks like a binary file, not a web page")
+            raise SourceError(f"{name}: looks like a binary file, not a web page")
         return read_page(
             decode_page(data, None), name, extra_chrome_patterns=tuple(extra_chrome_patterns)
         )
